@@ -1,0 +1,564 @@
+//! Deflate with miniz_oxide: per-chunk compression for the sealed format, per-chunk
+//! decompression into a caller-owned buffer of the exact expected size (so a chunk can never
+//! inflate past its size: no decompression bomb), and a push-style streaming [`Inflater`] for
+//! gzip, zlib and raw deflate input, with format detection and checksum verification.
+//!
+//! Every function reports progress explicitly (bytes consumed and produced), like
+//! miniz_oxide's `StreamResult`, and never allocates on the caller's behalf except the
+//! one-shot helpers at the bottom, which take an output limit.
+
+use miniz_oxide::deflate::core::{
+    compress, create_comp_flags_from_zip_params, CompressorOxide, TDEFLFlush, TDEFLStatus,
+};
+use miniz_oxide::inflate::core::{decompress, inflate_flags, DecompressorOxide};
+use miniz_oxide::inflate::stream::InflateState;
+use miniz_oxide::inflate::TINFLStatus;
+use miniz_oxide::{DataFormat, MZError, MZFlush, MZStatus};
+
+use super::error::{err, ErrorCode, Result};
+
+/// Default deflate level (as zlib's).
+pub const DEFAULT_LEVEL: u8 = 6;
+/// Highest level miniz_oxide accepts ("uber").
+pub const MAX_LEVEL: u8 = 10;
+
+/// A reusable raw-deflate compressor for independent chunks.
+pub struct ChunkCompressor {
+    inner: Box<CompressorOxide>,
+}
+
+impl std::fmt::Debug for ChunkCompressor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ChunkCompressor")
+    }
+}
+
+impl ChunkCompressor {
+    /// A compressor at `level` (0..=10).
+    pub fn new(level: u8) -> Result<Self> {
+        if level > MAX_LEVEL {
+            return Err(crate::core::error::StreamError::invalid("compress", level, "a level from 0 to 10"));
+        }
+        let flags = create_comp_flags_from_zip_params(level.into(), -15, 0);
+        Ok(ChunkCompressor { inner: Box::new(CompressorOxide::new(flags)) })
+    }
+
+    /// Compresses `input` as one complete raw deflate stream into `out`. Returns the
+    /// compressed length if it is strictly shorter than the input and fits in `out`; `None`
+    /// means "store it as is".
+    pub fn compress_chunk(&mut self, input: &[u8], out: &mut [u8]) -> Option<usize> {
+        self.inner.reset();
+        if input.is_empty() {
+            return None;
+        }
+        let limit = out.len().min(input.len().saturating_sub(1));
+        if limit == 0 {
+            return None;
+        }
+        let (status, consumed, written) = compress(&mut self.inner, input, &mut out[..limit], TDEFLFlush::Finish);
+        (status == TDEFLStatus::Done && consumed == input.len()).then_some(written)
+    }
+}
+
+/// A reusable raw-deflate decompressor for independent chunks.
+#[derive(Default)]
+pub struct ChunkInflater {
+    inner: Box<DecompressorOxide>,
+}
+
+impl std::fmt::Debug for ChunkInflater {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ChunkInflater")
+    }
+}
+
+impl ChunkInflater {
+    /// A new decompressor.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Inflates one complete raw deflate stream into `out` and returns the bytes produced.
+    /// Output that would not fit in `out` is `OUTPUT_LIMIT` (a chunk cannot inflate past its
+    /// size), a stream that ends early or leaves input unused is `CORRUPTED`, bad deflate is
+    /// `INVALID_DATA`.
+    pub fn inflate(&mut self, input: &[u8], out: &mut [u8]) -> Result<usize> {
+        self.inner.init();
+        let flags = inflate_flags::TINFL_FLAG_USING_NON_WRAPPING_OUTPUT_BUF;
+        let (status, consumed, written) = decompress(&mut self.inner, input, out, 0, flags);
+        match status {
+            TINFLStatus::Done if consumed == input.len() => Ok(written),
+            TINFLStatus::Done => Err(err(
+                ErrorCode::Corrupted,
+                format!("{} bytes follow the end of the chunk's deflate stream", input.len() - consumed),
+            )),
+            TINFLStatus::HasMoreOutput => {
+                Err(err(ErrorCode::OutputLimit, format!("chunk inflates past its size of {} bytes", out.len())))
+            }
+            TINFLStatus::NeedsMoreInput | TINFLStatus::FailedCannotMakeProgress => {
+                Err(err(ErrorCode::Corrupted, "chunk deflate stream ends early"))
+            }
+            _ => Err(err(ErrorCode::InvalidData, "chunk is not valid deflate data")),
+        }
+    }
+}
+
+/// The wrapper of a compressed stream.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CompressedFormat {
+    /// RFC 1952 gzip (one or more members).
+    Gzip,
+    /// RFC 1950 zlib.
+    Zlib,
+    /// RFC 1951 raw deflate.
+    Raw,
+}
+
+impl CompressedFormat {
+    /// Detects the wrapper from the first bytes (at least 2 for a reliable answer).
+    pub fn detect(first: &[u8]) -> CompressedFormat {
+        match first {
+            [0x1f, 0x8b, ..] => CompressedFormat::Gzip,
+            [cmf, flg, ..]
+                if cmf & 0x0f == 8
+                    && cmf >> 4 <= 7
+                    && (u16::from(*cmf) << 8 | u16::from(*flg)) % 31 == 0
+                    && flg & 0x20 == 0 =>
+            {
+                CompressedFormat::Zlib
+            }
+            _ => CompressedFormat::Raw,
+        }
+    }
+
+    /// `"gzip"`, `"zlib"` or `"deflate-raw"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CompressedFormat::Gzip => "gzip",
+            CompressedFormat::Zlib => "zlib",
+            CompressedFormat::Raw => "deflate-raw",
+        }
+    }
+}
+
+/// Progress of one [`Inflater::update`] call.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Progress {
+    /// Input bytes used.
+    pub consumed: usize,
+    /// Output bytes written.
+    pub produced: usize,
+    /// The whole compressed stream has been decoded and verified.
+    pub done: bool,
+}
+
+#[derive(Debug)]
+enum Phase {
+    /// Collecting a wrapper header (gzip or zlib) in `header`.
+    Header,
+    /// Inflating the deflate body.
+    Body,
+    /// Collecting a trailer (gzip CRC-32 + ISIZE, zlib Adler-32) in `header`.
+    Trailer,
+    /// Finished a gzip member: another may follow.
+    BetweenMembers,
+    /// The stream is complete.
+    Done,
+}
+
+/// Streaming decoder of gzip, zlib or raw deflate, push style: feed input, get output,
+/// until `done`. Memory is bounded by the 32 KiB deflate window.
+pub struct Inflater {
+    format: CompressedFormat,
+    state: Box<InflateState>,
+    phase: Phase,
+    header: Vec<u8>,
+    crc: crc32fast::Hasher,
+    adler: adler2::Adler32,
+    member_len: u64,
+    total_out: u64,
+}
+
+impl std::fmt::Debug for Inflater {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Inflater").field("format", &self.format).field("phase", &self.phase).finish()
+    }
+}
+
+impl Inflater {
+    /// A decoder for the given wrapper.
+    pub fn new(format: CompressedFormat) -> Self {
+        let phase = if format == CompressedFormat::Raw { Phase::Body } else { Phase::Header };
+        Inflater {
+            format,
+            state: InflateState::new_boxed(DataFormat::Raw),
+            phase,
+            header: Vec::new(),
+            crc: crc32fast::Hasher::new(),
+            adler: adler2::Adler32::new(),
+            member_len: 0,
+            total_out: 0,
+        }
+    }
+
+    /// The wrapper being decoded.
+    pub fn format(&self) -> CompressedFormat {
+        self.format
+    }
+
+    /// Total bytes produced so far.
+    pub fn total_out(&self) -> u64 {
+        self.total_out
+    }
+
+    /// True once the stream is complete and verified.
+    pub fn is_done(&self) -> bool {
+        matches!(self.phase, Phase::Done)
+    }
+
+    /// Decodes as much of `input` into `out` as fits. Call again with the unconsumed input
+    /// (and more) until `done`; `out` must not be empty.
+    pub fn update(&mut self, input: &[u8], out: &mut [u8]) -> Result<Progress> {
+        let mut progress = Progress::default();
+        loop {
+            let rest = &input[progress.consumed..];
+            match self.phase {
+                Phase::Done => {
+                    if !rest.is_empty() {
+                        return Err(err(ErrorCode::Corrupted, "data follows the end of the compressed stream")
+                            .with_offset(self.total_out));
+                    }
+                    progress.done = true;
+                    return Ok(progress);
+                }
+                Phase::BetweenMembers => {
+                    if rest.is_empty() {
+                        return Ok(progress);
+                    }
+                    self.phase = Phase::Header;
+                }
+                Phase::Header => {
+                    let (used, complete) = self.take_header(rest)?;
+                    progress.consumed += used;
+                    if !complete {
+                        return Ok(progress);
+                    }
+                    self.phase = Phase::Body;
+                }
+                Phase::Body => {
+                    if progress.produced == out.len() {
+                        return Ok(progress);
+                    }
+                    let result = miniz_oxide::inflate::stream::inflate(
+                        &mut self.state,
+                        rest,
+                        &mut out[progress.produced..],
+                        MZFlush::None,
+                    );
+                    let written = &out[progress.produced..progress.produced + result.bytes_written];
+                    self.crc.update(written);
+                    self.adler.write_slice(written);
+                    self.member_len += result.bytes_written as u64;
+                    self.total_out += result.bytes_written as u64;
+                    progress.consumed += result.bytes_consumed;
+                    progress.produced += result.bytes_written;
+                    match result.status {
+                        Ok(MZStatus::StreamEnd) => {
+                            self.phase =
+                                if self.format == CompressedFormat::Raw { Phase::Done } else { Phase::Trailer };
+                            self.header.clear();
+                        }
+                        Ok(_) | Err(MZError::Buf) => {
+                            if result.bytes_consumed == 0 && result.bytes_written == 0 {
+                                return Ok(progress);
+                            }
+                        }
+                        Err(_) => {
+                            return Err(err(ErrorCode::InvalidData, format!("invalid {} data", self.format.as_str()))
+                                .with_offset(self.total_out))
+                        }
+                    }
+                }
+                Phase::Trailer => {
+                    let need = if self.format == CompressedFormat::Gzip { 8 } else { 4 };
+                    let take = (need - self.header.len()).min(rest.len());
+                    self.header.extend_from_slice(&rest[..take]);
+                    progress.consumed += take;
+                    if self.header.len() < need {
+                        return Ok(progress);
+                    }
+                    self.check_trailer()?;
+                    self.phase =
+                        if self.format == CompressedFormat::Gzip { Phase::BetweenMembers } else { Phase::Done };
+                }
+            }
+        }
+    }
+
+    /// Declares the end of input: an error unless the stream is complete.
+    pub fn finish(&self) -> Result<()> {
+        match self.phase {
+            Phase::Done | Phase::BetweenMembers => Ok(()),
+            _ => Err(err(ErrorCode::Truncated, format!("{} stream ends early", self.format.as_str()))
+                .with_offset(self.total_out)),
+        }
+    }
+
+    /// Collects and parses a gzip or zlib header; returns (bytes used, header complete).
+    fn take_header(&mut self, rest: &[u8]) -> Result<(usize, bool)> {
+        let mut used = 0;
+        loop {
+            let need = self.header_needs()?;
+            if need == 0 {
+                self.start_member();
+                return Ok((used, true));
+            }
+            let take = need.min(rest.len() - used);
+            if take == 0 {
+                return Ok((used, false));
+            }
+            self.header.extend_from_slice(&rest[used..used + take]);
+            used += take;
+        }
+    }
+
+    /// Bytes still needed to know the header's length (0 when complete).
+    fn header_needs(&self) -> Result<usize> {
+        let h = &self.header;
+        if self.format == CompressedFormat::Zlib {
+            if h.len() < 2 {
+                return Ok(2 - h.len());
+            }
+            if CompressedFormat::detect(h) != CompressedFormat::Zlib {
+                return Err(err(ErrorCode::BadMagic, "not a zlib header"));
+            }
+            return Ok(0);
+        }
+        if h.len() < 10 {
+            return Ok(10 - h.len());
+        }
+        if h[0] != 0x1f || h[1] != 0x8b {
+            return Err(err(ErrorCode::BadMagic, "not a gzip member header").with_offset(self.total_out));
+        }
+        if h[2] != 8 {
+            return Err(err(
+                ErrorCode::UnsupportedAlgorithm,
+                format!("gzip compression method {} (only 8, deflate)", h[2]),
+            ));
+        }
+        let flags = h[3];
+        if flags & 0xE0 != 0 {
+            return Err(err(ErrorCode::Corrupted, "gzip header has reserved flag bits set"));
+        }
+        let mut pos = 10;
+        if flags & 0x04 != 0 {
+            if h.len() < pos + 2 {
+                return Ok(pos + 2 - h.len());
+            }
+            let xlen = usize::from(u16::from_le_bytes([h[pos], h[pos + 1]]));
+            pos += 2 + xlen;
+            if h.len() < pos {
+                return Ok(pos - h.len());
+            }
+        }
+        for flag in [0x08, 0x10] {
+            if flags & flag != 0 {
+                // A zero-terminated string: ask for one byte at a time until its end.
+                match h[pos.min(h.len())..].iter().position(|&b| b == 0) {
+                    Some(end) => pos += end + 1,
+                    None => {
+                        if h.len() > 64 * 1024 {
+                            return Err(err(ErrorCode::Corrupted, "gzip header name or comment is too long"));
+                        }
+                        return Ok(1);
+                    }
+                }
+            }
+        }
+        if flags & 0x02 != 0 {
+            if h.len() < pos + 2 {
+                return Ok(pos + 2 - h.len());
+            }
+            let expected = u16::from_le_bytes([h[pos], h[pos + 1]]);
+            let actual = (crc32fast::hash(&h[..pos]) & 0xFFFF) as u16;
+            if expected != actual {
+                return Err(err(ErrorCode::ChecksumMismatch, "gzip header CRC does not match"));
+            }
+        }
+        Ok(0)
+    }
+
+    fn start_member(&mut self) {
+        self.header.clear();
+        self.state.reset(DataFormat::Raw);
+        self.crc = crc32fast::Hasher::new();
+        self.adler = adler2::Adler32::new();
+        self.member_len = 0;
+    }
+
+    fn check_trailer(&mut self) -> Result<()> {
+        let t = &self.header;
+        if self.format == CompressedFormat::Gzip {
+            let crc = u32::from_le_bytes([t[0], t[1], t[2], t[3]]);
+            let size = u32::from_le_bytes([t[4], t[5], t[6], t[7]]);
+            let actual = std::mem::take(&mut self.crc).finalize();
+            if crc != actual {
+                return Err(
+                    err(ErrorCode::ChecksumMismatch, "gzip CRC-32 does not match the data").with_offset(self.total_out)
+                );
+            }
+            #[allow(clippy::cast_possible_truncation)]
+            if size != self.member_len as u32 {
+                return Err(
+                    err(ErrorCode::Corrupted, "gzip ISIZE does not match the data length").with_offset(self.total_out)
+                );
+            }
+        } else {
+            let expected = u32::from_be_bytes([t[0], t[1], t[2], t[3]]);
+            if expected != self.adler.checksum() {
+                return Err(err(ErrorCode::ChecksumMismatch, "zlib Adler-32 does not match the data")
+                    .with_offset(self.total_out));
+            }
+        }
+        self.header.clear();
+        Ok(())
+    }
+}
+
+/// Decodes a whole gzip, zlib or raw deflate buffer (wrapper detected), refusing to produce
+/// more than `limit` bytes (`OUTPUT_LIMIT`).
+pub fn inflate_all(input: &[u8], limit: usize) -> Result<Vec<u8>> {
+    let mut inflater = Inflater::new(CompressedFormat::detect(input));
+    let mut out = Vec::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut consumed = 0;
+    loop {
+        let p = inflater.update(&input[consumed..], &mut buf)?;
+        consumed += p.consumed;
+        if out.len() + p.produced > limit {
+            return Err(err(ErrorCode::OutputLimit, format!("output exceeds the limit of {limit} bytes")));
+        }
+        out.extend_from_slice(&buf[..p.produced]);
+        if p.done || (p.consumed == 0 && p.produced == 0) {
+            break;
+        }
+    }
+    inflater.finish()?;
+    Ok(out)
+}
+
+/// Compresses a whole buffer into raw deflate at `level` (0..=10).
+pub fn deflate_all(input: &[u8], level: u8) -> Result<Vec<u8>> {
+    if level > MAX_LEVEL {
+        return Err(crate::core::error::StreamError::invalid("compress", level, "a level from 0 to 10"));
+    }
+    Ok(miniz_oxide::deflate::compress_to_vec(input, level))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(len: usize) -> Vec<u8> {
+        (0..len).map(|i| b"the quick brown fox jumps over the lazy dog "[i % 44] ^ (i / 977) as u8).collect()
+    }
+
+    #[test]
+    fn chunk_round_trip_and_stored_fallback() {
+        let data = sample(70_000);
+        let mut c = ChunkCompressor::new(6).unwrap();
+        let mut out = vec![0u8; data.len()];
+        let n = c.compress_chunk(&data, &mut out).expect("text compresses");
+        assert!(n < data.len() / 4);
+        let mut back = vec![0u8; data.len() + 10];
+        let len = ChunkInflater::new().inflate(&out[..n], &mut back).unwrap();
+        assert_eq!(&back[..len], &data[..]);
+
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let random: Vec<u8> = (0..5000)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                (x >> 32) as u8
+            })
+            .collect();
+        assert_eq!(c.compress_chunk(&random, &mut vec![0; 5000]), None, "incompressible is stored");
+        assert_eq!(c.compress_chunk(&[], &mut [0; 10]), None);
+        assert!(ChunkCompressor::new(11).is_err());
+    }
+
+    #[test]
+    fn chunk_inflate_refuses_bombs_short_output_and_garbage() {
+        let big = vec![0u8; 100_000];
+        let packed = deflate_all(&big, 9).unwrap();
+        let mut d = ChunkInflater::new();
+        let mut small = vec![0u8; 65_536];
+        assert_eq!(d.inflate(&packed, &mut small).unwrap_err().code(), ErrorCode::OutputLimit);
+        assert_eq!(d.inflate(&packed, &mut vec![0u8; 99_999]).unwrap_err().code(), ErrorCode::OutputLimit);
+        let mut trailing = packed.clone();
+        trailing.push(0);
+        let mut exact = vec![0u8; 100_000];
+        assert_eq!(d.inflate(&trailing, &mut exact).unwrap_err().code(), ErrorCode::Corrupted);
+        assert_eq!(d.inflate(&packed[..packed.len() / 2], &mut exact).unwrap_err().code(), ErrorCode::Corrupted);
+        assert_eq!(d.inflate(&[0xFF, 0xFF, 0xFF], &mut exact).unwrap_err().code(), ErrorCode::InvalidData);
+        assert_eq!(d.inflate(&packed, &mut exact).unwrap(), 100_000);
+        assert_eq!(d.inflate(&packed, &mut vec![0u8; 100_001]).unwrap(), 100_000);
+    }
+
+    #[test]
+    fn detects_wrappers() {
+        assert_eq!(CompressedFormat::detect(&[0x1f, 0x8b, 8]), CompressedFormat::Gzip);
+        assert_eq!(CompressedFormat::detect(&[0x78, 0x9c]), CompressedFormat::Zlib);
+        assert_eq!(CompressedFormat::detect(&[0x78, 0x01]), CompressedFormat::Zlib);
+        assert_eq!(CompressedFormat::detect(&[0x78, 0xda]), CompressedFormat::Zlib);
+        assert_eq!(CompressedFormat::detect(&[0x78, 0x9d]), CompressedFormat::Raw);
+        assert_eq!(CompressedFormat::detect(&[]), CompressedFormat::Raw);
+    }
+
+    fn stream_decode(input: &[u8], in_step: usize, out_step: usize) -> Result<Vec<u8>> {
+        let mut inf = Inflater::new(CompressedFormat::detect(input));
+        let mut result = Vec::new();
+        let mut pos = 0;
+        let mut out = vec![0u8; out_step];
+        loop {
+            let end = (pos + in_step).min(input.len());
+            let p = inf.update(&input[pos..end], &mut out)?;
+            result.extend_from_slice(&out[..p.produced]);
+            pos += p.consumed;
+            if p.done || (pos == input.len() && p.produced == 0 && p.consumed == 0) {
+                break;
+            }
+        }
+        inf.finish()?;
+        Ok(result)
+    }
+
+    #[test]
+    fn streams_zlib_and_raw_in_any_piece_sizes() {
+        let data = sample(200_000);
+        let zlib = miniz_oxide::deflate::compress_to_vec_zlib(&data, 6);
+        let raw = deflate_all(&data, 1).unwrap();
+        for (input, fmt) in [(&zlib, CompressedFormat::Zlib), (&raw, CompressedFormat::Raw)] {
+            assert_eq!(CompressedFormat::detect(input), fmt);
+            for (i, o) in [(1, 7), (13, 1 << 16), (input.len(), 1), (4096, 4096)] {
+                assert_eq!(stream_decode(input, i, o).unwrap(), data, "{fmt:?} {i}/{o}");
+            }
+        }
+        let mut bad = zlib.clone();
+        let n = bad.len();
+        bad[n - 1] ^= 1;
+        assert_eq!(stream_decode(&bad, 1000, 1000).unwrap_err().code(), ErrorCode::ChecksumMismatch);
+        assert_eq!(stream_decode(&zlib[..n - 2], 1000, 1000).unwrap_err().code(), ErrorCode::Truncated);
+        assert_eq!(stream_decode(&raw[..raw.len() / 2], 1000, 1000).unwrap_err().code(), ErrorCode::Truncated);
+    }
+
+    #[test]
+    fn inflate_all_honours_its_limit() {
+        let data = sample(10_000);
+        let z = miniz_oxide::deflate::compress_to_vec_zlib(&data, 6);
+        assert_eq!(inflate_all(&z, 10_000).unwrap(), data);
+        assert_eq!(inflate_all(&z, 9_999).unwrap_err().code(), ErrorCode::OutputLimit);
+        assert_eq!(inflate_all(&deflate_all(&[], 6).unwrap(), 0).unwrap(), Vec::<u8>::new());
+    }
+}
