@@ -18,8 +18,10 @@
 
 pub mod core;
 
+/// The `#[wasm_bindgen]` boundary that the npm package calls (public so the wasm-bindgen test
+/// suites under `tests/` can drive it with real JS objects).
 #[cfg(target_arch = "wasm32")]
-mod wasm;
+pub mod wasm;
 
 pub use crate::core::clock::{Clock, ManualClock, SharedClock};
 pub use crate::core::compress::{CompressedFormat, Inflater};

@@ -455,7 +455,7 @@ pub fn deflate_all(input: &[u8], level: u8) -> Result<Vec<u8>> {
     Ok(miniz_oxide::deflate::compress_to_vec(input, level))
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
 

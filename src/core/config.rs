@@ -36,6 +36,12 @@ pub fn integer_field(field: &str, value: f64, min: u64, max: u64) -> Result<u64>
     Ok(value as u64)
 }
 
+/// Checks that a JS number is a valid byte offset (an integer from 0 to 2^53 - 1).
+pub fn offset_field(field: &str, value: f64) -> Result<u64> {
+    const MAX_SAFE: u64 = (1 << 53) - 1;
+    integer_field(field, value, 0, MAX_SAFE).map_err(|e| e.with_code(ErrorCode::InvalidOffset))
+}
+
 /// Configuration of one FileStream. All sizes in bytes; zero means "default" where noted.
 #[derive(Clone, Debug, Default)]
 pub struct StreamConfig {
@@ -461,7 +467,7 @@ pub(crate) fn invalid_key_length(len: usize) -> StreamError {
         .with_expected("32 bytes")
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
     use crate::core::error::ErrorType;

@@ -97,6 +97,9 @@ error_codes! {
     AuthFailed => "AUTH_FAILED", Encryption, "Authentication failed: wrong key, or the data was modified.";
     InvalidData => "INVALID_DATA", Compression, "The compressed data is not valid deflate.";
     OutputLimit => "OUTPUT_LIMIT", Compression, "Decompression would produce more bytes than allowed (a decompression bomb).";
+    NotReady => "NOT_READY", Context, "A synchronous call before `await ready()` in a runtime that cannot load wasm synchronously.";
+    ViewDetached => "VIEW_DETACHED", Validation, "Wasm memory grew while a PooledBuffer view was in use (allocate outside withView callbacks).";
+    InternalError => "INTERNAL_ERROR", Unsupported, "A bug in novuspack-stream (a trap in the wasm module): please report it; the module must be reloaded.";
 }
 
 /// Structured details that say which value was wrong and what was expected.
@@ -258,7 +261,7 @@ pub(crate) fn err(code: ErrorCode, message: impl Into<String>) -> StreamError {
     StreamError::new(code, message)
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
 

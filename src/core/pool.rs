@@ -420,7 +420,7 @@ impl<T> PoolState<T> {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
     use crate::core::clock::ManualClock;

@@ -202,7 +202,7 @@ pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
     use std::sync::Arc;

@@ -1,1 +1,47 @@
-//! The #[wasm_bindgen] boundary (wasm32 only).
+//! The `#[wasm_bindgen]` boundary (wasm32 only): thin newtypes over the core, conversion of JS
+//! values to core types and of core errors to JS, and the JS-backed byte sources (`Blob`,
+//! `ReadableStream`, `Uint8Array`). Nothing here that the core could hold.
+//!
+//! Every error leaves Rust through [`error::to_js`] as plain data (`{ name, type, code,
+//! message, context }`), which the JS package rebuilds as a `StreamError`. The only `unsafe`
+//! in the crate is what `#[wasm_bindgen]` generates.
+
+mod clock;
+mod config;
+mod error;
+mod pool;
+mod seal;
+mod source;
+mod stream;
+
+pub use config::{
+    build_streaming_config, create_streaming_config_js, default_buffer_config, error_codes,
+    streaming_config_defaults_js, validate_streaming_config_js,
+};
+pub use error::last_panic;
+pub use pool::WasmBufferPool;
+pub use seal::{WasmOpener, WasmSealer};
+pub use stream::{check_offset, WasmFileStream, WasmOpening};
+
+use wasm_bindgen::prelude::*;
+
+/// Runs when the module is instantiated: panics are recorded so the JS side can report them
+/// as a `StreamError` instead of a bare `unreachable` trap.
+#[wasm_bindgen(start)]
+pub fn start() {
+    std::panic::set_hook(Box::new(error::record_panic));
+}
+
+/// Bytes of wasm linear memory now (it only grows).
+#[wasm_bindgen(js_name = wasmMemoryBytes)]
+pub fn wasm_memory_bytes() -> f64 {
+    let memory: js_sys::WebAssembly::Memory = wasm_bindgen::memory().unchecked_into();
+    let buffer: js_sys::ArrayBuffer = memory.buffer().unchecked_into();
+    f64::from(buffer.byte_length())
+}
+
+/// The wasm memory object (for short-lived views into pooled buffers).
+#[wasm_bindgen(js_name = wasmMemory)]
+pub fn wasm_memory() -> JsValue {
+    wasm_bindgen::memory()
+}

@@ -474,5 +474,5 @@ pub(crate) fn check_chunk_size(chunk_size: usize) -> Result<u32> {
     })
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests;

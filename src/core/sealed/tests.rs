@@ -471,7 +471,41 @@ fn write_test_vectors_on_request() {
     let mut flipped = good.clone();
     flipped[HEADER_LEN + 10] ^= 0x80;
     let truncated = good[..good.len() - FOOTER_LEN].to_vec();
+    let four_chunks = Sealer::seal_all(
+        &SealOptions {
+            key: Some(Key::from(k)),
+            level: None,
+            chunk_size: Some(64),
+            total_len: None,
+            salt: Some([0xA5; 16]),
+        },
+        &text(200),
+    )
+    .unwrap();
+    let (head, recs, tail) = records(&four_chunks);
+    let reordered = [head, recs[1].clone(), recs[0].clone(), recs[2..].concat(), tail].concat();
+    let k_key = Key::from(k);
+    let bomb = craft(Some(&k_key), 4096, &deflate_all(&vec![0u8; 1 << 20], 9).unwrap(), true, None);
+    let outside = craft(Some(&k_key), 64, &text(64), false, Some(vec![1_000_000]));
     for (name, description, sealed, code) in [
+        (
+            "bad-reordered",
+            "encrypted, 200 bytes in 64-byte chunks, chunks 0 and 1 swapped: AUTH_FAILED",
+            reordered,
+            "AUTH_FAILED",
+        ),
+        (
+            "bad-bomb",
+            "encrypted, a 4096-byte chunk whose deflate body inflates to 1 MiB: OUTPUT_LIMIT",
+            bomb,
+            "OUTPUT_LIMIT",
+        ),
+        (
+            "bad-index-outside",
+            "encrypted, the index claims a 1 MB chunk: CORRUPTED (type Corruption)",
+            outside,
+            "CORRUPTED",
+        ),
         (
             "bad-flipped-chunk",
             "encrypted, one bit flipped in chunk 0: AUTH_FAILED (type Encryption)",
@@ -492,7 +526,7 @@ fn write_test_vectors_on_request() {
             level: None,
             chunk_size: 64,
             salt: [0xA5; 16],
-            plaintext: text(100),
+            plaintext: vec![],
             sealed,
             error: Some(code.into()),
         }

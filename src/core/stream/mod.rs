@@ -827,7 +827,9 @@ impl<S: Source> FileStream<S> {
     /// Closes the stream: later operations fail with `CLOSED`, buffers go back to the pool.
     /// Idempotent.
     pub fn close(&self) {
-        self.closed.store(true, Ordering::Relaxed);
+        if !self.closed.swap(true, Ordering::Relaxed) {
+            self.source.close();
+        }
         self.release();
     }
 
@@ -1018,7 +1020,9 @@ impl<S: Source> FileStream<S> {
         self.check(deadline)?;
         let (offset, len) = index.record_range(chunk);
         let mut record = self.buffer(len)?;
-        let n = self.source.read_at(offset, &mut record[..len]).await?;
+        let n = self.source.read_at(offset, &mut record[..len]).await;
+        self.check(deadline)?;
+        let n = n?;
         self.count(|k| k.stored_bytes_read += n as u64);
         if n != len {
             return Err(err(ErrorCode::Truncated, format!("the source ended inside chunk {chunk}"))
@@ -1142,6 +1146,8 @@ impl<S: Source> FileStream<S> {
                 let len = st.window.buf.len();
                 st.window.buf.resize(len + block, 0);
                 let n = self.source.read_next(&mut st.window.buf[len..]).await;
+                // A close while waiting wins over whatever the cancelled source returned.
+                let n = self.check(deadline).and(n);
                 let n = match n {
                     Ok(n) => n,
                     Err(e) => {
@@ -1285,7 +1291,9 @@ impl<S: Source> FileStream<S> {
                     n
                 }
                 _ => {
-                    let n = self.source.read_next(&mut st.input[len..]).await?;
+                    let n = self.source.read_next(&mut st.input[len..]).await;
+                    self.check(deadline)?;
+                    let n = n?;
                     self.count(|k| k.stored_bytes_read += n as u64);
                     n
                 }
@@ -1474,5 +1482,5 @@ impl<S: Source> std::io::Seek for FileStream<S> {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests;

@@ -22,6 +22,10 @@ pub trait Source {
 
     /// Reads the next stored bytes (sequential sources); returns 0 at the end.
     fn read_next(&self, buf: &mut [u8]) -> impl Future<Output = Result<usize>>;
+
+    /// Called once when the stream is closed: release what the source holds (for example,
+    /// cancel a ReadableStream). The default does nothing.
+    fn close(&self) {}
 }
 
 fn not_sequential() -> crate::core::error::StreamError {

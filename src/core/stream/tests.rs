@@ -477,7 +477,7 @@ fn a_timeout_fails_the_operation_and_closes_the_stream() {
     let mut source = TestSource::sequential(sealed, 4096);
     source.clock = Some((clock.clone(), Duration::from_millis(30)));
     assert!(data.len() / 4096 > 10, "enough reads to pass the timeout");
-    let config = StreamConfig { timeout: Some(Duration::from_millis(100)), buffer_size: 4096, ..sealed_config(None) };
+    let config = StreamConfig { timeout: Some(Duration::from_millis(300)), buffer_size: 4096, ..sealed_config(None) };
     let stream = block_on(FileStream::open_with(source, config, Some(pool()), clock)).unwrap();
     let mut big = vec![0u8; 100_000];
     let e = block_on(stream.read_at(&mut big, 0)).unwrap_err();

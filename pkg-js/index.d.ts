@@ -1,0 +1,406 @@
+/**
+ * novuspack-stream: stream, seek, decompress and decrypt large files with bounded memory.
+ *
+ * One import works in browsers (native ESM and bundlers), Node >= 20, Deno and Cloudflare
+ * Workers. The wasm module loads on the first async call; `await ready()` before synchronous
+ * calls (`new BufferPool()`, config helpers) in browsers.
+ *
+ * @example
+ * ```ts
+ * import { FileStream, seal, generateKey } from 'novuspack-stream';
+ * const key = generateKey();
+ * const sealed = await new Response(seal(file, { key, compress: true })).blob();
+ * const stream = await FileStream.open(sealed, { key });
+ * const header = new Uint8Array(512);
+ * await stream.readAt(header, 0);          // random access, only the chunks needed
+ * for await (const chunk of stream) { ... }
+ * ```
+ * @packageDocumentation
+ */
+
+/** Loads and instantiates the wasm module (once). Async calls do this themselves. */
+export function ready(): Promise<void>;
+
+/** What FileStream.open and seal accept. A Blob (or File) is read by ranges, never whole. */
+export type Source = Blob | ReadableStream<Uint8Array> | Uint8Array | ArrayBuffer;
+
+// ---------------------------------------------------------------- errors
+
+/** The NovusPack structured error categories. */
+export type ErrorType =
+  | 'Validation'
+  | 'IO'
+  | 'Security'
+  | 'Unsupported'
+  | 'Context'
+  | 'Corruption'
+  | 'Encryption'
+  | 'Compression';
+
+/**
+ * Stable error codes (see the README's table). Authentication failures are deliberately
+ * alike: a wrong key and modified data both give `AUTH_FAILED`.
+ */
+export type ErrorCode =
+  | 'INVALID_ARGUMENT'
+  | 'INVALID_OFFSET'
+  | 'INVALID_KEY'
+  | 'BUFFER_TOO_LARGE'
+  | 'MEMORY_LIMIT'
+  | 'READ_FAILED'
+  | 'SIZE_MISMATCH'
+  | 'KEY_REQUIRED'
+  | 'NOT_ENCRYPTED'
+  | 'UNSUPPORTED_VERSION'
+  | 'UNSUPPORTED_ALGORITHM'
+  | 'NOT_SEEKABLE'
+  | 'CLOSED'
+  | 'ABORTED'
+  | 'TIMEOUT'
+  | 'QUEUE_FULL'
+  | 'TRUNCATED'
+  | 'BAD_MAGIC'
+  | 'CORRUPTED'
+  | 'CHECKSUM_MISMATCH'
+  | 'AUTH_FAILED'
+  | 'INVALID_DATA'
+  | 'OUTPUT_LIMIT'
+  | 'NOT_READY'
+  | 'VIEW_DETACHED'
+  | 'INTERNAL_ERROR';
+
+/** Which value was wrong and what was expected. */
+export interface ErrorContext {
+  field?: string;
+  value?: unknown;
+  expected?: string;
+  /** A byte offset (stored or logical, as the message says). */
+  offset?: number;
+  /** A chunk number of the sealed format. */
+  chunk?: number;
+}
+
+/**
+ * The error of every rejection a caller can cause.
+ * @example
+ * ```ts
+ * try { await FileStream.open(blob, { key }); }
+ * catch (e) { if (e instanceof StreamError && e.code === 'AUTH_FAILED') askForKeyAgain(); }
+ * ```
+ */
+export class StreamError extends Error {
+  constructor(type: ErrorType, code: ErrorCode | string, message: string, context?: ErrorContext, options?: ErrorOptions);
+  readonly name: 'StreamError';
+  readonly type: ErrorType;
+  readonly code: ErrorCode | string;
+  readonly context?: ErrorContext;
+  /** Plain data that survives postMessage / structuredClone. */
+  toJSON(): { name: 'StreamError'; type: ErrorType; code: string; message: string; context?: ErrorContext };
+}
+
+// ---------------------------------------------------------------- FileStream
+
+/** Options of {@link FileStream.open}. */
+export interface StreamConfig {
+  /** Read buffer in bytes (0 or absent = default 256 KiB, smaller under a memoryLimit). */
+  bufferSize?: number;
+  /** Bytes per readChunk (0 or absent = the sealed chunk size, else the buffer size). */
+  chunkSize?: number;
+  /** Most bytes this stream may hold buffered (0 = no limit; at least 65536 otherwise). */
+  memoryLimit?: number;
+  /** Draw buffers from the pool (default true). */
+  useBufferPool?: boolean;
+  /** Data is compressed: sealed container, gzip, zlib or raw deflate (detected). */
+  isCompressed?: boolean;
+  /** Data is encrypted: sealed container or NovusPack v1 ChaCha20-Poly1305 framing. */
+  isEncrypted?: boolean;
+  /** 32 bytes, for encrypted data. Giving a key also turns on decoding. */
+  key?: Uint8Array;
+  /** Total logical size of a ReadableStream source, when the caller knows it (checked). */
+  size?: number;
+  /** Milliseconds allowed for each operation; past it the operation rejects with TIMEOUT and the stream closes. */
+  timeout?: number;
+  /** Cancels every pending and later operation (ABORTED); the stream closes. */
+  signal?: AbortSignal;
+  /** A pool other than the shared default. */
+  pool?: BufferPool;
+}
+
+/** Counters of one stream. Byte counts are logical unless named `stored`. */
+export interface StreamStats {
+  bytesRead: number;
+  readOps: number;
+  chunksRead: number;
+  seeks: number;
+  storedBytesRead: number;
+  decompressedBytes: number;
+  decryptedBytes: number;
+  poolHits: number;
+  poolMisses: number;
+  /** Most bytes the stream held buffered at once (never above memoryLimit). */
+  peakBufferedBytes: number;
+  /** Bytes buffered now. */
+  bufferedBytes: number;
+  /** Milliseconds since open. */
+  elapsed: number;
+  /** bytesRead per second since open. */
+  readSpeed: number;
+}
+
+/** Where the sequential reader stands. */
+export interface StreamProgress {
+  /** The position (how far sequential reading has come), at most totalBytes. */
+  bytesRead: number;
+  totalBytes: number | null;
+  /** Bytes per second delivered since open. */
+  readSpeed: number;
+  /** Milliseconds since open. */
+  elapsed: number;
+}
+
+/** What FileStream found in its source. */
+export interface StreamFormat {
+  /** 'plain' | 'sealed' | 'gzip' | 'zlib' | 'deflate-raw' | 'v1' | 'v1+gzip' | ... */
+  kind: string;
+  compressed: boolean;
+  encrypted: boolean;
+  chunkSize?: number;
+  chunkCount?: number;
+  storedSize?: number;
+}
+
+/** Per-call options of the read operations. */
+export interface ReadOptions {
+  /** Cancels this call (ABORTED); the stream closes. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Logical (decompressed, decrypted) bytes over a source, with bounded memory.
+ *
+ * Sequential operations (readChunk, read, seek, iteration) run one at a time in call order;
+ * readAt may run concurrently with anything. Nothing decrypted is released before its tag
+ * verifies.
+ */
+export class FileStream implements AsyncIterable<Uint8Array> {
+  private constructor();
+  /**
+   * Opens `source`. On a Blob, a sealed file's footer and index are read first and then only
+   * the chunks needed; a ReadableStream is decoded in order.
+   * @example
+   * ```ts
+   * const fs = await FileStream.open(file, { key, memoryLimit: 64 << 20, signal });
+   * ```
+   */
+  static open(source: Source, config?: StreamConfig): Promise<FileStream>;
+  /** Logical size; null while unknown (e.g. gzip from a stream, until its end). */
+  readonly size: number | null;
+  /** Logical read position. */
+  readonly position: number;
+  readonly closed: boolean;
+  /** What was found in the source. */
+  readonly format: StreamFormat;
+  /** The next chunk from the position; null at the end. */
+  readChunk(options?: ReadOptions): Promise<Uint8Array | null>;
+  /** Moves the position to `offset` (0..size). On a ReadableStream, going back past the buffered bytes is NOT_SEEKABLE. */
+  seek(offset: number, options?: ReadOptions): Promise<void>;
+  /** io.Reader: reads into `into` from the position; bytes read, 0 only at the end. */
+  read(into: Uint8Array, options?: ReadOptions): Promise<number>;
+  /** io.ReaderAt: fills `into` from `offset` unless the end comes first; never moves the position; safe to call concurrently. */
+  readAt(into: Uint8Array, offset: number, options?: ReadOptions): Promise<number>;
+  /** Idempotent; returns buffers to the pool. Stats and progress stay readable. */
+  close(): void;
+  getStats(): StreamStats;
+  progress(): StreamProgress;
+  /** ms: (totalBytes - bytesRead) / readSpeed; 0 when done; null when size or speed is unknown. */
+  estimatedTimeRemaining(): number | null;
+  /** The rest of the stream as a byte stream (BYOB-capable, pull-based: backpressure is the reader's pace). Cancelling it closes this FileStream. */
+  readable(): ReadableStream<Uint8Array>;
+  /** Iterates the rest chunk by chunk, then closes the stream. */
+  [Symbol.asyncIterator](): AsyncIterator<Uint8Array>;
+}
+
+// ---------------------------------------------------------------- sealing
+
+/** Options of {@link seal} and {@link sealTransform}. */
+export interface SealOptions {
+  /** Encrypt (ChaCha20-Poly1305 under a per-file subkey) when present. */
+  key?: Uint8Array;
+  /** Deflate level 0..10; true = 6; false or absent = store. */
+  compress?: boolean | number;
+  /** Plaintext bytes per chunk (64 B .. 64 MiB; default 256 KiB). */
+  chunkSize?: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * Seals `source` into the seekable sealed format (FORMAT.md), as a byte stream pulled at the
+ * reader's pace. A Blob or Uint8Array source records its length in the header.
+ * @example
+ * ```ts
+ * const sealed = await new Response(seal(file, { key, compress: true })).blob();
+ * ```
+ */
+export function seal(source: Source, options?: SealOptions): ReadableStream<Uint8Array>;
+/** Plaintext in, sealed bytes out. */
+export function sealTransform(options?: SealOptions): TransformStream<Uint8Array, Uint8Array>;
+/**
+ * Sealed bytes in, verified plaintext out (in order, no index needed). Output waits for the
+ * reader, so a highly compressed input does not pile up in memory.
+ * @example
+ * ```ts
+ * const plain = response.body!.pipeThrough(unsealTransform({ key }));
+ * ```
+ */
+export function unsealTransform(options: { key?: Uint8Array; signal?: AbortSignal }): TransformStream<Uint8Array, Uint8Array>;
+/** 32 random bytes from crypto.getRandomValues. */
+export function generateKey(): Uint8Array;
+
+// ---------------------------------------------------------------- BufferPool
+
+/** Options of a {@link BufferPool}. */
+export interface BufferConfig {
+  /** Bytes held by the pool at most, free and lent out. */
+  maxTotalSize?: number;
+  /** Largest single buffer. */
+  maxBufferSize?: number;
+  /** 'lru': free buffers stay until room is needed, least recently used go first; 'time': also released after evictionTimeout idle. */
+  evictionPolicy?: 'lru' | 'time';
+  /** ms after which an unused buffer is released (policy 'time'). */
+  evictionTimeout?: number;
+}
+
+/** DefaultBufferConfig: 1 GiB, 1 MiB, 'lru', 300000 ms. */
+export function defaultBufferConfig(): Required<BufferConfig>;
+
+/** Statistics of one size class. */
+export interface BufferClassStats {
+  size: number;
+  free: number;
+  active: number;
+  hits: number;
+  misses: number;
+  evictions: number;
+}
+
+export interface BufferPoolStats {
+  hits: number;
+  misses: number;
+  evictions: number;
+  /** Bytes held now (free + lent out). */
+  totalSize: number;
+  bufferCount: number;
+  activeBuffers: number;
+  freeBuffers: number;
+  /** Bytes lent out / bytes held. */
+  utilization: number;
+  classes: BufferClassStats[];
+}
+
+/**
+ * A buffer lent by a {@link BufferPool}, living in wasm linear memory. Its bytes are reached by
+ * copying ({@link PooledBuffer.write}, {@link PooledBuffer.read}) or through a view that lives
+ * only during {@link PooledBuffer.withView}'s callback: wasm memory can grow at any later call
+ * into the library, which detaches every view, so no view outlives the callback.
+ */
+export interface PooledBuffer {
+  /** Usable size in bytes: at least the size asked for (its size class). */
+  readonly length: number;
+  readonly pool: BufferPool;
+  /** How many times this buffer has been lent (1 on first use). */
+  readonly accessCount: number;
+  /** Copies `data` in at `offset`. */
+  write(data: Uint8Array, offset?: number): void;
+  /** Copies bytes out (a new array, independent of wasm memory). */
+  read(offset?: number, length?: number): Uint8Array;
+  /**
+   * Calls `fn` with a view of the buffer and returns its result. The view is valid only during
+   * this synchronous call; if wasm memory grew meanwhile, VIEW_DETACHED is thrown.
+   */
+  withView<T>(fn: (view: Uint8Array) => T): T;
+  /** Same as pool.put(this). */
+  release(): void;
+}
+
+/**
+ * Reusable buffers in size classes (powers of two in quarter steps), with a byte limit held by
+ * LRU eviction, optional idle-time eviction and access statistics.
+ * @example
+ * ```ts
+ * await ready();
+ * const pool = new BufferPool({ maxTotalSize: 256 << 20 });
+ * const stream = await FileStream.open(blob, { key, pool });
+ * ```
+ */
+export class BufferPool {
+  /** Needs the wasm module: `await ready()` first in browsers. */
+  constructor(config?: BufferConfig);
+  /** A free buffer of the size class if there is one, else a new one (evicting to stay in limits). */
+  get(size: number): PooledBuffer;
+  /** Back to the pool (evicts to stay within limits). */
+  put(buffer: PooledBuffer): void;
+  getStats(): BufferPoolStats;
+  /** Bytes held now (free + lent out). */
+  totalSize(): number;
+  /** Takes effect at once: free buffers are evicted until within the limit. */
+  setMaxTotalSize(bytes: number): void;
+  /** Releases buffers idle longer than evictionTimeout (policy 'time'); returns how many. */
+  evictExpired(): number;
+  readonly config: Required<BufferConfig>;
+  readonly closed: boolean;
+  /** Releases everything; later get() throws CLOSED. */
+  close(): void;
+}
+
+// ---------------------------------------------------------------- configuration
+
+export const ChunkMode: { readonly Sequential: 0; readonly Parallel: 1; readonly Adaptive: 2 };
+export type ChunkModeValue = 0 | 1 | 2;
+
+export interface ConcurrencyConfig {
+  /** 0 = auto (hardwareConcurrency / availableParallelism). */
+  maxWorkers?: number;
+  /** ms for a graceful stop. */
+  workerTimeout?: number;
+  /** Job queue capacity (0 = auto). */
+  workerBufferSize?: number;
+  /** 0 = no limit. */
+  maxConcurrentOps?: number;
+}
+
+export interface StreamingConcurrencyConfig extends ConcurrencyConfig {
+  /** 0 = no limit. */
+  maxStreamsPerWorker?: number;
+  streamBufferSize?: number;
+  chunkProcessingMode?: ChunkModeValue;
+}
+
+export interface StreamingConfig extends StreamingConcurrencyConfig {
+  streamTimeout?: number;
+}
+
+/**
+ * Builds a validated {@link StreamingConfig}; options never set stay unset.
+ * @example
+ * ```ts
+ * const config = new StreamingConfigBuilder().withChunkProcessingMode(ChunkMode.Parallel).build();
+ * ```
+ */
+export class StreamingConfigBuilder {
+  withStreamBufferSize(bytes: number): this;
+  withChunkProcessingMode(mode: ChunkModeValue): this;
+  withMaxStreamsPerWorker(max: number): this;
+  withStreamTimeout(ms: number): this;
+  /** Validates (throws StreamError 'Validation' naming the field). */
+  build(): StreamingConfig;
+}
+
+/** Every option set to a default suited to this runtime (worker count from the hardware). */
+export function createStreamingConfig(): Required<StreamingConfig>;
+/** Throws StreamError 'Validation' naming the first invalid field. */
+export function validateStreamingConfig(config: StreamingConfig): void;
+/** Every default value. */
+export function getStreamingConfigDefaults(): Record<string, unknown>;
+
+/** Bytes of wasm linear memory (it grows, never shrinks). */
+export function memoryUsage(): { wasmMemory: number };

@@ -1,0 +1,29 @@
+// The package entry for browsers and bundlers. The glue fetches the .wasm next to itself
+// (`new URL('novuspack_stream_bg.wasm', import.meta.url)`, which Vite and webpack follow).
+import init, * as glue from '../dist/wasm/novuspack_stream.js';
+import { makeApi } from './api.js';
+
+const loader = {
+  async load() {
+    await init();
+    return glue;
+  },
+};
+
+export { StreamError } from './errors.js';
+export const {
+  ready,
+  FileStream,
+  seal,
+  sealTransform,
+  unsealTransform,
+  generateKey,
+  BufferPool,
+  defaultBufferConfig,
+  ChunkMode,
+  StreamingConfigBuilder,
+  createStreamingConfig,
+  validateStreamingConfig,
+  getStreamingConfigDefaults,
+  memoryUsage,
+} = makeApi(loader);

@@ -1,0 +1,39 @@
+// The package entry for Node: reads the .wasm next to the glue.
+import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import init, { initSync } from '../dist/wasm/novuspack_stream.js';
+import * as glue from '../dist/wasm/novuspack_stream.js';
+import { makeApi } from './api.js';
+
+const url = new URL('../dist/wasm/novuspack_stream_bg.wasm', import.meta.url);
+
+const loader = {
+  parallelism: () => availableParallelism(),
+  async load() {
+    await init({ module_or_path: await readFile(url) });
+    return glue;
+  },
+  loadSync() {
+    initSync({ module: readFileSync(url) });
+    return glue;
+  },
+};
+
+export { StreamError } from './errors.js';
+export const {
+  ready,
+  FileStream,
+  seal,
+  sealTransform,
+  unsealTransform,
+  generateKey,
+  BufferPool,
+  defaultBufferConfig,
+  ChunkMode,
+  StreamingConfigBuilder,
+  createStreamingConfig,
+  validateStreamingConfig,
+  getStreamingConfigDefaults,
+  memoryUsage,
+} = makeApi(loader);

@@ -1,0 +1,65 @@
+// Installs what the build and tests need on a fresh machine, from the package registries only
+// (see the README's "Development" section): npm dependencies, the wasm32 target, wasm-bindgen-cli
+// (the version Cargo.lock pins), wasm-pack, and for browser tests Chromium, Firefox and
+// geckodriver. Each step is skipped when its tool is already there.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { root, run, output, have, cargoBin, log, step } from './lib.mjs';
+
+export async function ensureNodeModules() {
+  const lock = join(root, 'package-lock.json');
+  const marker = join(root, 'node_modules', '.package-lock.json');
+  if (existsSync(marker) && existsSync(lock)) return;
+  await step('npm install', () => run('npm', [existsSync(lock) ? 'ci' : 'install', '--no-audit', '--no-fund']));
+}
+
+function lockedWasmBindgenVersion() {
+  const lock = readFileSync(join(root, 'Cargo.lock'), 'utf8');
+  const m = lock.match(/name = "wasm-bindgen"\nversion = "([^"]+)"/);
+  if (!m) throw new Error('wasm-bindgen is not in Cargo.lock');
+  return m[1];
+}
+
+export async function ensureRustToolchain() {
+  const targets = output('rustup', ['target', 'list', '--installed']) ?? '';
+  if (!targets.split('\n').includes('wasm32-unknown-unknown')) {
+    await step('rustup target add wasm32-unknown-unknown', () => run('rustup', ['target', 'add', 'wasm32-unknown-unknown']));
+  }
+  if (!existsSync(join(root, 'Cargo.lock'))) await run('cargo', ['generate-lockfile']);
+  const wanted = lockedWasmBindgenVersion();
+  const installed = output(join(cargoBin, 'wasm-bindgen'), ['--version']);
+  if (!installed || !installed.endsWith(wanted)) {
+    // Not --locked: its lockfile pins a crate version this registry lacks (TOOLCHAIN.md).
+    await step(`cargo install wasm-bindgen-cli ${wanted}`, () =>
+      run('cargo', ['install', 'wasm-bindgen-cli', '--version', wanted, '--force']),
+    );
+  }
+  if (!existsSync(join(cargoBin, 'wasm-pack'))) {
+    await step('cargo install wasm-pack', () => run('cargo', ['install', 'wasm-pack', '--locked']));
+  }
+}
+
+function aptInstall(packages) {
+  if (process.getuid?.() !== 0) {
+    throw new Error(`missing ${packages.join(', ')}: install them (apt-get install ${packages.join(' ')}) or run as root`);
+  }
+  return run('sh', ['-c', `apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${packages.join(' ')}`]);
+}
+
+export async function ensureBrowsers() {
+  const missing = [];
+  if (!have('/usr/bin/chromium')) missing.push('chromium');
+  if (!have('/usr/bin/chromedriver')) missing.push('chromium-driver');
+  if (!have('firefox-esr') && !have('firefox')) missing.push('firefox-esr');
+  if (missing.length) await step(`apt-get install ${missing.join(' ')}`, () => aptInstall(missing));
+  if (!existsSync(join(cargoBin, 'geckodriver'))) {
+    await step('cargo install geckodriver', () => run('cargo', ['install', 'geckodriver', '--locked']));
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  await ensureNodeModules();
+  await ensureRustToolchain();
+  if (!process.argv.includes('--no-browsers')) await ensureBrowsers();
+  log('toolchain ready');
+}

@@ -1,0 +1,119 @@
+//! Sealing and sequential unsealing for the JS Web Streams adapters (`seal`, `sealTransform`,
+//! `unsealTransform`): push bytes in, get bytes out, synchronously; the JS side feeds pieces
+//! no larger than a chunk, so each call's output is bounded.
+
+use js_sys::Uint8Array;
+use wasm_bindgen::prelude::*;
+
+use super::config::{key_from, Fields};
+use super::error::{js, wrong_type, JsResult};
+use crate::core::compress::{DEFAULT_LEVEL, MAX_LEVEL};
+use crate::core::error::Result;
+use crate::core::sealed::{Opener, SealOptions, Sealer};
+
+fn seal_options(options: &JsValue, key: Option<Uint8Array>) -> Result<SealOptions> {
+    let f = Fields::of(options)?;
+    let level = match f.get("compress") {
+        None => None,
+        Some(v) if v.as_bool() == Some(true) => Some(DEFAULT_LEVEL),
+        Some(v) if v.as_bool() == Some(false) => None,
+        Some(v) if v.as_f64().is_some() => {
+            let level = f.number("compress", 0, u64::from(MAX_LEVEL))?;
+            level.map(|l| u8::try_from(l).unwrap_or(MAX_LEVEL))
+        }
+        Some(v) => return Err(wrong_type("compress", &v, "a boolean or a level from 0 to 10")),
+    };
+    let chunk_size = f.number("chunkSize", 0, u64::from(u32::MAX))?.filter(|&c| c > 0);
+    Ok(SealOptions {
+        key: key_from(key)?,
+        level,
+        chunk_size: chunk_size.map(|c| usize::try_from(c).unwrap_or(usize::MAX)),
+        total_len: f.number("size", 0, (1 << 53) - 1)?,
+        salt: None,
+    })
+}
+
+/// Streaming sealer.
+#[wasm_bindgen]
+pub struct WasmSealer {
+    inner: Sealer,
+}
+
+#[wasm_bindgen]
+impl WasmSealer {
+    /// A sealer for `{ compress, chunkSize, size }` and an optional 32-byte key.
+    #[wasm_bindgen(constructor)]
+    pub fn new(options: JsValue, key: Option<Uint8Array>) -> JsResult<WasmSealer> {
+        let options = js(seal_options(&options, key))?;
+        Ok(WasmSealer { inner: js(Sealer::new(&options))? })
+    }
+
+    /// Plaintext bytes per chunk of the file being written.
+    #[wasm_bindgen(getter, js_name = chunkSize)]
+    pub fn chunk_size(&self) -> u32 {
+        self.inner.header().chunk_size
+    }
+
+    /// Seals `input`, returning the sealed bytes it completes.
+    pub fn update(&mut self, input: &[u8]) -> JsResult<Vec<u8>> {
+        let mut out = Vec::with_capacity(input.len() + 64);
+        let mut pos = 0;
+        while pos < input.len() {
+            pos += js(self.inner.update(&input[pos..], &mut out))?.consumed;
+        }
+        Ok(out)
+    }
+
+    /// Writes the last chunk, the index and the footer.
+    pub fn finish(&mut self) -> JsResult<Vec<u8>> {
+        let mut out = Vec::new();
+        js(self.inner.finish(&mut out))?;
+        Ok(out)
+    }
+}
+
+/// Sequential opener: at most one chunk of plaintext per `update`.
+#[wasm_bindgen]
+pub struct WasmOpener {
+    inner: Opener,
+    consumed: usize,
+}
+
+#[wasm_bindgen]
+impl WasmOpener {
+    /// An opener with an optional key; `requireEncryption` refuses unencrypted data.
+    #[wasm_bindgen(constructor)]
+    pub fn new(key: Option<Uint8Array>, require_encryption: bool) -> JsResult<WasmOpener> {
+        let mut inner = Opener::new(js(key_from(key))?);
+        if require_encryption {
+            inner = inner.require_encryption();
+        }
+        Ok(WasmOpener { inner, consumed: 0 })
+    }
+
+    /// Feeds sealed bytes; returns verified plaintext (one chunk at most). `consumed` tells
+    /// how much of `input` was used: call again with the rest.
+    pub fn update(&mut self, input: &[u8]) -> JsResult<Vec<u8>> {
+        let mut out = Vec::new();
+        let p = js(self.inner.update(input, &mut out))?;
+        self.consumed = p.consumed;
+        Ok(out)
+    }
+
+    /// Input bytes used by the last `update`.
+    #[wasm_bindgen(getter)]
+    pub fn consumed(&self) -> u32 {
+        u32::try_from(self.consumed).unwrap_or(u32::MAX)
+    }
+
+    /// True once the footer has been read and verified.
+    #[wasm_bindgen(getter)]
+    pub fn done(&self) -> bool {
+        self.inner.is_done()
+    }
+
+    /// Declares the end of input: throws unless the whole sealed file was read.
+    pub fn finish(&self) -> JsResult<()> {
+        js(self.inner.finish())
+    }
+}

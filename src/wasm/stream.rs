@@ -1,0 +1,266 @@
+//! `WasmFileStream`: the core FileStream over a JS source, every async method a Promise.
+//! Methods clone an `Rc` into their future, so concurrent `readAt` calls are allowed; the core
+//! serializes the position-moving ones. Reads into caller arrays go through a bounded scratch
+//! buffer, so a huge target array never grows wasm memory.
+
+use std::rc::Rc;
+
+use js_sys::{Promise, Uint8Array};
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::future_to_promise;
+
+use super::clock::JsClock;
+use super::config::{stream_config, to_plain};
+use super::error::{js, to_js, JsResult};
+use super::pool::WasmBufferPool;
+use super::source::JsSource;
+use crate::core::config::{offset_field, StreamConfig};
+use crate::core::error::{ErrorCode, StreamError};
+use crate::core::pool::BufferPool;
+use crate::core::stream::{FileStream, Source};
+
+/// Largest piece copied through wasm memory per step of `read`/`readAt`.
+const SCRATCH: usize = 1 << 20;
+
+/// A FileStream over a JS source.
+#[wasm_bindgen]
+pub struct WasmFileStream {
+    inner: Rc<FileStream<JsSource>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct JsStats {
+    bytes_read: f64,
+    read_ops: f64,
+    chunks_read: f64,
+    seeks: f64,
+    stored_bytes_read: f64,
+    decompressed_bytes: f64,
+    decrypted_bytes: f64,
+    pool_hits: f64,
+    pool_misses: f64,
+    peak_buffered_bytes: f64,
+    buffered_bytes: f64,
+    elapsed: f64,
+    read_speed: f64,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct JsProgress {
+    bytes_read: f64,
+    total_bytes: Option<f64>,
+    read_speed: f64,
+    elapsed: f64,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct JsFormat {
+    kind: String,
+    compressed: bool,
+    encrypted: bool,
+    chunk_size: Option<f64>,
+    chunk_count: Option<f64>,
+    stored_size: Option<f64>,
+}
+
+#[allow(clippy::cast_precision_loss)]
+fn num(v: u64) -> f64 {
+    v as f64
+}
+
+#[wasm_bindgen]
+impl WasmFileStream {
+    /// Checks the options and wraps `source` (Blob, ReadableStream, Uint8Array or ArrayBuffer);
+    /// `open()` on the result starts reading, `cancel()` stops an open in progress.
+    pub fn prepare(
+        source: JsValue,
+        config: JsValue,
+        key: Option<Uint8Array>,
+        pool: &WasmBufferPool,
+    ) -> JsResult<WasmOpening> {
+        let config = js(stream_config(&config, key))?;
+        let source = js(JsSource::from_js(source, config.size))?;
+        Ok(WasmOpening { source, config: Some(config), pool: pool.pool() })
+    }
+
+    /// Resolves to the next chunk (`Uint8Array`), or `null` at the end.
+    #[wasm_bindgen(js_name = readChunk)]
+    pub fn read_chunk(&self) -> Promise {
+        let inner = Rc::clone(&self.inner);
+        future_to_promise(async move {
+            Ok(match js(inner.read_chunk().await)? {
+                Some(bytes) => Uint8Array::from(&bytes[..]).into(),
+                None => JsValue::NULL,
+            })
+        })
+    }
+
+    /// Reads from the position into `into`; resolves to the byte count (0 only at the end).
+    #[wasm_bindgen(js_name = readInto)]
+    pub fn read_into(&self, into: Uint8Array) -> Promise {
+        let inner = Rc::clone(&self.inner);
+        future_to_promise(async move {
+            let mut scratch = vec![0u8; (into.length() as usize).min(SCRATCH)];
+            let n = js(inner.read(&mut scratch).await)?;
+            #[allow(clippy::cast_possible_truncation)]
+            into.subarray(0, n as u32).copy_from(&scratch[..n]);
+            Ok(JsValue::from_f64(num(n as u64)))
+        })
+    }
+
+    /// Reads at `offset` without moving the position, filling `into` unless the end comes
+    /// first; resolves to the byte count.
+    #[wasm_bindgen(js_name = readAt)]
+    pub fn read_at(&self, into: Uint8Array, offset: f64) -> Promise {
+        let inner = Rc::clone(&self.inner);
+        let offset = offset_field("offset", offset);
+        future_to_promise(async move {
+            let offset = js(offset)?;
+            let total = into.length() as usize;
+            let mut scratch = vec![0u8; total.clamp(1, SCRATCH)];
+            let mut filled = 0usize;
+            while filled < total {
+                let want = (total - filled).min(SCRATCH);
+                let n = js(inner.read_at(&mut scratch[..want], offset + filled as u64).await)?;
+                #[allow(clippy::cast_possible_truncation)]
+                into.subarray(filled as u32, (filled + n) as u32).copy_from(&scratch[..n]);
+                filled += n;
+                if n < want {
+                    break;
+                }
+            }
+            if total == 0 {
+                js(inner.read_at(&mut [], offset).await)?;
+            }
+            Ok(JsValue::from_f64(num(filled as u64)))
+        })
+    }
+
+    /// Moves the position; resolves to the new position.
+    pub fn seek(&self, offset: f64) -> Promise {
+        let inner = Rc::clone(&self.inner);
+        let offset = offset_field("offset", offset);
+        future_to_promise(async move {
+            let offset = js(offset)?;
+            Ok(JsValue::from_f64(num(js(inner.seek(offset).await)?)))
+        })
+    }
+
+    /// Closes the stream (idempotent); buffers go back to the pool.
+    pub fn close(&self) {
+        self.inner.close();
+    }
+
+    /// Logical size, or `undefined` while unknown.
+    #[wasm_bindgen(getter)]
+    pub fn size(&self) -> Option<f64> {
+        self.inner.size().map(num)
+    }
+
+    /// Logical position.
+    #[wasm_bindgen(getter)]
+    pub fn position(&self) -> f64 {
+        num(self.inner.position())
+    }
+
+    /// True once closed.
+    #[wasm_bindgen(getter)]
+    pub fn closed(&self) -> bool {
+        self.inner.is_closed()
+    }
+
+    /// The stream's counters.
+    pub fn stats(&self) -> JsValue {
+        let s = self.inner.stats();
+        to_plain(&JsStats {
+            bytes_read: num(s.bytes_read),
+            read_ops: num(s.read_ops),
+            chunks_read: num(s.chunks_read),
+            seeks: num(s.seeks),
+            stored_bytes_read: num(s.stored_bytes_read),
+            decompressed_bytes: num(s.decompressed_bytes),
+            decrypted_bytes: num(s.decrypted_bytes),
+            pool_hits: num(s.pool_hits),
+            pool_misses: num(s.pool_misses),
+            peak_buffered_bytes: num(s.peak_buffered_bytes),
+            buffered_bytes: num(self.inner.buffered_bytes()),
+            elapsed: s.elapsed.as_secs_f64() * 1000.0,
+            read_speed: s.read_speed,
+        })
+    }
+
+    /// `{ bytesRead, totalBytes, readSpeed, elapsed }`.
+    pub fn progress(&self) -> JsValue {
+        let p = self.inner.progress();
+        to_plain(&JsProgress {
+            bytes_read: num(p.bytes_read),
+            total_bytes: p.total_bytes.map(num),
+            read_speed: p.read_speed,
+            elapsed: p.elapsed.as_secs_f64() * 1000.0,
+        })
+    }
+
+    /// Milliseconds remaining, or `undefined` when unknown.
+    #[wasm_bindgen(js_name = estimatedTimeRemaining)]
+    pub fn estimated_time_remaining(&self) -> Option<f64> {
+        self.inner.estimated_time_remaining().map(|d| d.as_secs_f64() * 1000.0)
+    }
+
+    /// What the stream found in its source.
+    pub fn format(&self) -> JsValue {
+        let f = self.inner.format();
+        to_plain(&JsFormat {
+            kind: f.kind,
+            compressed: f.compressed,
+            encrypted: f.encrypted,
+            chunk_size: f.chunk_size.map(|c| num(c as u64)),
+            chunk_count: f.chunk_count.map(num),
+            stored_size: f.stored_size.map(num),
+        })
+    }
+
+    /// The length of the next `readChunk` (for BYOB byte streams).
+    #[wasm_bindgen(js_name = nextChunkLength)]
+    pub fn next_chunk_length(&self) -> f64 {
+        num(self.inner.chunk_len_at(self.inner.position()) as u64)
+    }
+}
+
+/// A FileStream being opened.
+#[wasm_bindgen]
+pub struct WasmOpening {
+    source: JsSource,
+    config: Option<StreamConfig>,
+    pool: BufferPool,
+}
+
+#[wasm_bindgen]
+impl WasmOpening {
+    /// Opens the stream (once); resolves to a `WasmFileStream`.
+    pub fn open(&mut self) -> Promise {
+        let source = self.source.clone();
+        let config = self.config.take();
+        let pool = self.pool.clone();
+        future_to_promise(async move {
+            let config =
+                config.ok_or_else(|| to_js(StreamError::new(ErrorCode::Closed, "open() was already called")))?;
+            let stream = js(FileStream::open_with(source, config, Some(pool), JsClock::shared()).await)?;
+            Ok(WasmFileStream { inner: Rc::new(stream) }.into())
+        })
+    }
+
+    /// Cancels the source (a ReadableStream's pending read ends), so the open fails soon.
+    pub fn cancel(&self) {
+        self.source.close();
+    }
+}
+
+/// Throws the error this module would report for `value` used as an offset.
+#[wasm_bindgen(js_name = checkOffset)]
+pub fn check_offset(value: f64) -> JsResult<f64> {
+    offset_field("offset", value).map(num).map_err(to_js)
+}

@@ -1,0 +1,99 @@
+// Compiled (not run) by `tsc --noEmit` against the installed package: every export is used
+// with the types a caller would write, and misuse is marked @ts-expect-error, so both a
+// missing declaration and a too-loose one fail the check.
+import {
+  BufferPool,
+  ChunkMode,
+  FileStream,
+  StreamError,
+  StreamingConfigBuilder,
+  createStreamingConfig,
+  defaultBufferConfig,
+  generateKey,
+  getStreamingConfigDefaults,
+  memoryUsage,
+  ready,
+  seal,
+  sealTransform,
+  unsealTransform,
+  validateStreamingConfig,
+} from 'novuspack-stream';
+import type {
+  BufferConfig,
+  BufferPoolStats,
+  ErrorType,
+  PooledBuffer,
+  SealOptions,
+  Source,
+  StreamConfig,
+  StreamProgress,
+  StreamStats,
+  StreamingConfig,
+} from 'novuspack-stream';
+
+export async function everything(blob: Blob, body: ReadableStream<Uint8Array>): Promise<number> {
+  await ready();
+  const key: Uint8Array = generateKey();
+  const options: SealOptions = { key, compress: 6, chunkSize: 1 << 16, signal: AbortSignal.timeout(1000) };
+  const sealed: ReadableStream<Uint8Array> = seal(blob, options);
+  const piped: ReadableStream<Uint8Array> = body.pipeThrough(sealTransform({ compress: true })).pipeThrough(unsealTransform({ key }));
+  const source: Source = new Uint8Array(4);
+  const pool = new BufferPool({ maxTotalSize: 1 << 20, evictionPolicy: 'time', evictionTimeout: 1000 } satisfies BufferConfig);
+  const config: StreamConfig = { key, memoryLimit: 64 << 20, isCompressed: true, timeout: 5000, pool, signal: new AbortController().signal };
+  const stream: FileStream = await FileStream.open(sealed, config);
+  const size: number | null = stream.size;
+  const position: number = stream.position;
+  const closed: boolean = stream.closed;
+  const chunk: Uint8Array | null = await stream.readChunk({ signal: AbortSignal.timeout(100) });
+  const n: number = await stream.read(new Uint8Array(10));
+  const m: number = await stream.readAt(new Uint8Array(10), 5);
+  await stream.seek(0);
+  const stats: StreamStats = stream.getStats();
+  const progress: StreamProgress = stream.progress();
+  const eta: number | null = stream.estimatedTimeRemaining();
+  const readable: ReadableStream<Uint8Array> = stream.readable();
+  for await (const part of stream) {
+    const bytes: Uint8Array = part;
+    void bytes;
+  }
+  stream.close();
+  const buffer: PooledBuffer = pool.get(100);
+  buffer.write(new Uint8Array(3), 1);
+  const copy: Uint8Array = buffer.read(0, 3);
+  const first: number = buffer.withView((view) => view[0]);
+  pool.put(buffer);
+  const poolStats: BufferPoolStats = pool.getStats();
+  const total: number = pool.totalSize() + pool.evictExpired();
+  pool.setMaxTotalSize(1024);
+  pool.close();
+  const defaults: Required<BufferConfig> = defaultBufferConfig();
+  const built: StreamingConfig = new StreamingConfigBuilder()
+    .withStreamBufferSize(1 << 20)
+    .withChunkProcessingMode(ChunkMode.Adaptive)
+    .withMaxStreamsPerWorker(4)
+    .withStreamTimeout(30_000)
+    .build();
+  validateStreamingConfig(built);
+  const created: Required<StreamingConfig> = createStreamingConfig();
+  const all: Record<string, unknown> = getStreamingConfigDefaults();
+  const wasm: number = memoryUsage().wasmMemory;
+  try {
+    await FileStream.open(blob);
+  } catch (e) {
+    if (e instanceof StreamError) {
+      const type: ErrorType = e.type;
+      const field: string | undefined = e.context?.field;
+      void [type, field, e.code, e.toJSON().message];
+    }
+  }
+  // @ts-expect-error: a key is bytes, not a string
+  await FileStream.open(blob, { key: 'secret' });
+  // @ts-expect-error: modes are 0, 1 or 2
+  new StreamingConfigBuilder().withChunkProcessingMode(3);
+  // @ts-expect-error: only 'lru' or 'time'
+  new BufferPool({ evictionPolicy: 'fifo' });
+  // @ts-expect-error: FileStream is made by FileStream.open
+  new FileStream();
+  void [piped, source, size, position, closed, chunk, n, m, stats, progress, eta, readable, copy, first, poolStats, defaults, created, all];
+  return total + wasm;
+}
