@@ -230,6 +230,12 @@ export interface SealOptions {
   compress?: boolean | number;
   /** Plaintext bytes per chunk (64 B .. 64 MiB; default 256 KiB). */
   chunkSize?: number;
+  /**
+   * The plaintext length, recorded in the header so readers in order know it from the first
+   * chunk (a Blob or Uint8Array source gives it by itself). A source of another length fails
+   * with SIZE_MISMATCH.
+   */
+  size?: number;
   signal?: AbortSignal;
 }
 
@@ -255,6 +261,31 @@ export function sealTransform(options?: SealOptions): TransformStream<Uint8Array
 export function unsealTransform(options: { key?: Uint8Array; signal?: AbortSignal }): TransformStream<Uint8Array, Uint8Array>;
 /** 32 random bytes from crypto.getRandomValues. */
 export function generateKey(): Uint8Array;
+
+/** What a sealed file's header and footer say (see {@link inspect}). */
+export interface SealedInfo {
+  kind: 'sealed';
+  version: number;
+  compressed: boolean;
+  encrypted: boolean;
+  chunkSize: number;
+  chunkCount: number;
+  storedSize: number;
+  /** The plaintext size written in the header, if the writer knew it (unauthenticated here). */
+  declaredSize?: number;
+  indexOffset: number;
+  indexLength: number;
+}
+
+/**
+ * Describes a sealed file from its first 48 and last 24 bytes, without a key. Nothing here is
+ * authenticated (CRCs only): open it with FileStream to verify. Throws BAD_MAGIC for other data.
+ * @example
+ * ```ts
+ * const info = await inspect(file); // { encrypted: true, chunkSize: 262144, chunkCount: 4000, ... }
+ * ```
+ */
+export function inspect(source: Blob | Uint8Array | ArrayBuffer): Promise<SealedInfo>;
 
 // ---------------------------------------------------------------- BufferPool
 

@@ -3,7 +3,8 @@
 //   Rust: rustfmt, clippy (native and wasm32, warnings denied), cargo test
 //   wasm-bindgen: one shared suite in Node, Chromium (page + dedicated worker), Firefox (same)
 //   the npm package, packed and installed into an empty project: typings (tsc), the shared JS
-//   suite in Node and in Chromium (Playwright), the demo page (Playwright)
+//   suite in Node, Chromium (Playwright) and Deno; the Cloudflare Worker example on workerd;
+//   a Vite build in Chromium; a CommonJS project; the CLI; the demo page (Playwright)
 // NOVUSPACK_QUICK=1 skips the 1 GiB cases and Firefox; NOVUSPACK_ONLY=name,name runs some steps.
 import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -125,20 +126,55 @@ await step('npm pack + install into an empty project', async () => {
   log(`installed ${tarball} (${files.length} file patterns)`);
 });
 
+const dataDir = join(installDir, 'data');
 const suiteEnv = {
-  NOVUSPACK_VECTORS: join(root, 'tests', 'vectors'),
+  NOVUSPACK_DATA: dataDir,
   NOVUSPACK_HEAVY: quick ? '0' : '1',
   NOVUSPACK_REPORT: report,
   NOVUSPACK_PKG: installDir,
   NOVUSPACK_SERVE: join(root, 'scripts', 'serve.mjs'),
+  NOVUSPACK_WORKER_EXAMPLE: join(root, 'examples', 'cloudflare-worker', 'src', 'index.js'),
 };
+const testsDir = join(installDir, 'tests');
+if (existsSync(installDir)) {
+  const { prepareData } = await import(join(root, 'tests', 'js', 'prepare-data.mjs'));
+  prepareData(join(root, 'tests', 'vectors'), dataDir);
+}
 await step('typings: tsc on a file using every export', async () => {
-  await capture(join(root, 'node_modules', '.bin', 'tsc'), ['-p', join(installDir, 'tests', 'tsconfig.json')]);
+  await capture(join(root, 'node_modules', '.bin', 'tsc'), ['-p', join(testsDir, 'tsconfig.json')]);
 });
-await step('JS suite: Node (packed package)', () => nodeTest(['node.test.mjs'], suiteEnv, join(installDir, 'tests')));
-await step('JS suite: Chromium (packed package, Playwright)', () =>
-  nodeTest(['browser.test.mjs'], suiteEnv, join(installDir, 'tests')),
+await step('JS suite: Node (packed package)', () => nodeTest(['node.test.mjs'], suiteEnv, testsDir));
+await step('JS suite: Chromium (packed package, Playwright)', () => nodeTest(['browser.test.mjs'], suiteEnv, testsDir));
+await step('JS suite: Deno (packed package)', async () => {
+  const pkgDir = join(installDir, 'node_modules', 'novuspack-stream');
+  const text = await capture(
+    join(root, 'node_modules', '.bin', 'deno'),
+    [
+      'test',
+      '--node-modules-dir=manual',
+      `--allow-read=${pkgDir},${dataDir}`,
+      '--allow-env=NOVUSPACK_DATA,NOVUSPACK_HEAVY,NOVUSPACK_REPORT',
+      `--allow-write=${report}`,
+      'deno.test.mjs',
+      'deno-imports.test.mjs',
+    ],
+    { cwd: testsDir, env: { ...env, ...suiteEnv, NO_COLOR: '1' } },
+  );
+  const m = text.match(/ok \| (\d+) passed \| 0 failed/);
+  if (!m) throw new Error('deno test did not report success');
+  return Number(m[1]);
+});
+// Node 20 has WebSocket (for the workerd inspector) behind a flag.
+const websocket = typeof WebSocket === 'undefined' ? ['--experimental-websocket'] : [];
+await step('Cloudflare Worker example on workerd', () =>
+  capture(process.execPath, [...websocket, '--test', '--test-reporter=tap', 'workerd.test.mjs'], {
+    cwd: testsDir,
+    env: { ...env, ...suiteEnv },
+  }).then((text) => tapCount(text).pass),
 );
+await step('Vite build in Chromium', () => nodeTest(['vite.test.mjs'], suiteEnv, testsDir));
+await step('Node CommonJS project', () => nodeTest(['commonjs.test.mjs'], suiteEnv, testsDir));
+await step('CLI (installed bin)', () => nodeTest(['cli.test.mjs'], suiteEnv, testsDir));
 await step('demo page (Playwright)', () => nodeTest([join(root, 'tests', 'js', 'demo.test.mjs')], suiteEnv));
 
 const figures = existsSync(report) ? readFileSync(report, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [];

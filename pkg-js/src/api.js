@@ -6,7 +6,7 @@
 // toStreamError; AbortSignal and timeout races live in `guard`, which closes the stream.
 
 import { StreamError, toStreamError, trappedError, aborted, timedOut, closedError, invalid } from './errors.js';
-import { sourceReader, checkSource, toBytes } from './sources.js';
+import { sourceReader, checkSource, isBlob, isReadableStream, toBytes } from './sources.js';
 
 const INTERNAL = Symbol('novuspack-stream internal');
 /** Bytes fed to a sequential opener per call: bounds the input copied into wasm at once. */
@@ -482,6 +482,7 @@ export function makeApi(loader) {
     return {
       key: checkKey(o.key),
       signal: o.signal,
+      size: o.size,
       plain: { compress: o.compress, chunkSize: o.chunkSize },
     };
   }
@@ -513,7 +514,7 @@ export function makeApi(loader) {
             await ready();
             reader = sourceReader(source);
             if (o.signal?.aborted) throw aborted(o.signal.reason);
-            sealer = sync((w) => new w.WasmSealer({ ...o.plain, size: reader.size }, o.key));
+            sealer = sync((w) => new w.WasmSealer({ ...o.plain, size: o.size ?? reader.size }, o.key));
             chunkSize = sealer.chunkSize;
             unlisten = listen(o.signal, (error) => {
               controller.error(error);
@@ -527,16 +528,23 @@ export function makeApi(loader) {
         },
         async pull(controller) {
           try {
-            const piece = await reader.read(chunkSize);
-            if (!sealer) return;
-            if (piece === null) {
-              controller.enqueue(sealer.finish());
-              controller.close();
-              done();
-              return;
+            // A pull that enqueues nothing is never called again (Streams spec): read on until
+            // a chunk is sealed or the input ends.
+            for (;;) {
+              const piece = await reader.read(chunkSize);
+              if (!sealer) return;
+              if (piece === null) {
+                controller.enqueue(sealer.finish());
+                controller.close();
+                done();
+                return;
+              }
+              const out = sealer.update(piece);
+              if (out.length) {
+                controller.enqueue(out);
+                return;
+              }
             }
-            const out = sealer.update(piece);
-            if (out.length) controller.enqueue(out);
           } catch (error) {
             reader.cancel(error);
             done();
@@ -567,7 +575,7 @@ export function makeApi(loader) {
           const o = sealOptions(options);
           await ready();
           if (o.signal?.aborted) throw aborted(o.signal.reason);
-          sealer = sync((w) => new w.WasmSealer(o.plain, o.key));
+          sealer = sync((w) => new w.WasmSealer({ ...o.plain, size: o.size }, o.key));
           unlisten = listen(o.signal, (error) => {
             controller.error(error);
             done();
@@ -660,6 +668,23 @@ export function makeApi(loader) {
     );
   }
 
+  /**
+   * What a sealed file's header and footer say, without a key: format version, compression,
+   * encryption, chunk size and count, sizes. Unauthenticated: a description, not a proof.
+   */
+  async function inspect(source) {
+    checkSource(source);
+    if (isReadableStream(source)) throw invalid('source', source, 'a Blob, Uint8Array or ArrayBuffer (random access)');
+    await ready();
+    const bytes = source instanceof ArrayBuffer ? new Uint8Array(source) : source;
+    const size = isBlob(bytes) ? bytes.size : bytes.length;
+    const part = async (start, end) =>
+      isBlob(bytes) ? new Uint8Array(await bytes.slice(start, end).arrayBuffer()) : bytes.subarray(start, end);
+    const head = await part(0, 48);
+    const foot = await part(Math.max(0, size - 24), size);
+    return sync((w) => w.inspectSealed(head, foot, size));
+  }
+
   /** 32 random bytes from crypto.getRandomValues. */
   function generateKey() {
     return crypto.getRandomValues(new Uint8Array(32));
@@ -725,6 +750,7 @@ export function makeApi(loader) {
     sealTransform,
     unsealTransform,
     generateKey,
+    inspect,
     BufferPool,
     defaultBufferConfig,
     ChunkMode,

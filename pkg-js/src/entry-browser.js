@@ -18,6 +18,7 @@ export const {
   sealTransform,
   unsealTransform,
   generateKey,
+  inspect,
   BufferPool,
   defaultBufferConfig,
   ChunkMode,

@@ -24,6 +24,7 @@ export const {
   sealTransform,
   unsealTransform,
   generateKey,
+  inspect,
   BufferPool,
   defaultBufferConfig,
   ChunkMode,

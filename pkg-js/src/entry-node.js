@@ -28,6 +28,7 @@ export const {
   sealTransform,
   unsealTransform,
   generateKey,
+  inspect,
   BufferPool,
   defaultBufferConfig,
   ChunkMode,

@@ -25,6 +25,7 @@ export const {
   sealTransform,
   unsealTransform,
   generateKey,
+  inspect,
   BufferPool,
   defaultBufferConfig,
   ChunkMode,

@@ -117,3 +117,40 @@ impl WasmOpener {
         js(self.inner.finish())
     }
 }
+
+/// What a sealed file's first 48 and last 24 bytes say, without a key (unauthenticated).
+#[wasm_bindgen(js_name = inspectSealed)]
+pub fn inspect_sealed(head: &[u8], foot: &[u8], stored_len: f64) -> JsResult<JsValue> {
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let info = js(crate::core::sealed::inspect(head, foot, stored_len as u64))?;
+    let h = &info.header;
+    #[allow(clippy::cast_precision_loss)]
+    let value = super::config::to_plain(&JsInfo {
+        kind: "sealed",
+        version: crate::core::sealed::VERSION,
+        compressed: h.compressed,
+        encrypted: h.encrypted,
+        chunk_size: f64::from(h.chunk_size),
+        chunk_count: info.chunk_count as f64,
+        stored_size: info.stored_len as f64,
+        declared_size: h.total_len.map(|t| t as f64),
+        index_offset: info.footer.index_offset as f64,
+        index_length: f64::from(info.footer.index_len),
+    });
+    Ok(value)
+}
+
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct JsInfo {
+    kind: &'static str,
+    version: u8,
+    compressed: bool,
+    encrypted: bool,
+    chunk_size: f64,
+    chunk_count: f64,
+    stored_size: f64,
+    declared_size: Option<f64>,
+    index_offset: f64,
+    index_length: f64,
+}

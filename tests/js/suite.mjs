@@ -426,6 +426,25 @@ export function cases(lib, env) {
     await assert.rejects(sealing, lib, 'Context', 'ABORTED');
   });
 
+  test('inspect describes a sealed file without its key', async () => {
+    const key = lib.generateKey();
+    const data = sample(100_000, 21, true);
+    const sealed = await sealBytes(lib, data, { key, compress: 6, chunkSize: 16384 });
+    for (const source of [new Blob([sealed]), sealed, sealed.buffer]) {
+      const info = await lib.inspect(source);
+      assert.equal(info.kind, 'sealed');
+      assert.equal(info.encrypted, true);
+      assert.equal(info.compressed, true);
+      assert.equal(info.chunkSize, 16384);
+      assert.equal(info.chunkCount, 7);
+      assert.equal(info.storedSize, sealed.length);
+      assert.equal(info.declaredSize, data.length, 'seal() of a Blob records the size');
+    }
+    await assert.rejects(lib.inspect(new Blob([data])), lib, 'Corruption', 'BAD_MAGIC');
+    await assert.rejects(lib.inspect(new Blob([sealed.subarray(0, sealed.length - 5)])), lib, 'Corruption');
+    await assert.rejects(lib.inspect(streamOf(sealed)), lib, 'Validation', 'INVALID_ARGUMENT');
+  });
+
   test('sealTransform and unsealTransform round-trip with backpressure', async () => {
     const data = sample(500_000, 13, true);
     const key = lib.generateKey();
@@ -433,6 +452,12 @@ export function cases(lib, env) {
     assert.ok(sealed.length < data.length / 2, 'compressed');
     const fs = await FileStream.open(new Blob([sealed]), { key });
     assert.bytes(await readAll(fs), data);
+    // seal() of a stream whose pieces are smaller than a chunk (pulls that seal nothing yet).
+    const stored = await collect(lib.seal(streamOf(data, 1000), { chunkSize: 65536, size: data.length }));
+    const inOrder = await FileStream.open(streamOf(stored, 5000), { isCompressed: true });
+    assert.equal(inOrder.size, data.length, 'the declared size is in the header');
+    assert.bytes(await readAll(inOrder), data);
+    await assert.rejects(collect(lib.seal(streamOf(data, 1000), { size: data.length + 1 })), lib, 'IO', 'SIZE_MISMATCH');
     const reader = streamOf(sealed, 100_000).pipeThrough(lib.unsealTransform({ key })).getReader();
     const parts = [];
     for (;;) {

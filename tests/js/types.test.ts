@@ -11,6 +11,7 @@ import {
   defaultBufferConfig,
   generateKey,
   getStreamingConfigDefaults,
+  inspect,
   memoryUsage,
   ready,
   seal,
@@ -22,6 +23,7 @@ import type {
   BufferConfig,
   BufferPoolStats,
   ErrorType,
+  SealedInfo,
   PooledBuffer,
   SealOptions,
   Source,
@@ -77,6 +79,8 @@ export async function everything(blob: Blob, body: ReadableStream<Uint8Array>): 
   const created: Required<StreamingConfig> = createStreamingConfig();
   const all: Record<string, unknown> = getStreamingConfigDefaults();
   const wasm: number = memoryUsage().wasmMemory;
+  const info: SealedInfo = await inspect(blob);
+  const chunks: number = info.chunkCount + (info.declaredSize ?? 0);
   try {
     await FileStream.open(blob);
   } catch (e) {
@@ -95,5 +99,5 @@ export async function everything(blob: Blob, body: ReadableStream<Uint8Array>): 
   // @ts-expect-error: FileStream is made by FileStream.open
   new FileStream();
   void [piped, source, size, position, closed, chunk, n, m, stats, progress, eta, readable, copy, first, poolStats, defaults, created, all];
-  return total + wasm;
+  return total + wasm + chunks;
 }

@@ -53,6 +53,39 @@ impl IndexLocation {
     }
 }
 
+/// What a sealed file's header and footer say, read without a key. Nothing here is
+/// authenticated: use it to describe a file, not to trust one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SealedInfo {
+    /// The parsed header.
+    pub header: Header,
+    /// Where the index is.
+    pub footer: Footer,
+    /// Chunk count implied by the index length.
+    pub chunk_count: u64,
+    /// Stored size of the file.
+    pub stored_len: u64,
+}
+
+/// Reads a sealed file's header (first [`HEADER_LEN`] bytes) and footer (last
+/// [`FOOTER_LEN`] bytes) without a key, checking their CRCs and that the index lies between them.
+pub fn inspect(header: &[u8], footer: &[u8], stored_len: u64) -> Result<SealedInfo> {
+    let header = Header::parse(header)?;
+    if stored_len < (HEADER_LEN + FOOTER_LEN) as u64 {
+        return Err(err(ErrorCode::Truncated, "the sealed data is too short for its header and footer"));
+    }
+    let footer = Footer::parse(footer)?;
+    let overhead = if header.encrypted { crate::core::crypto::TAG_LEN } else { super::CRC_LEN } as u64;
+    let index_end = footer.index_offset.checked_add(u64::from(footer.index_len));
+    let entries = u64::from(footer.index_len).checked_sub(overhead + 16);
+    match (index_end, entries) {
+        (Some(end), Some(entries)) if end + FOOTER_LEN as u64 == stored_len && entries % 4 == 0 => {
+            Ok(SealedInfo { header, footer, chunk_count: entries / 4, stored_len })
+        }
+        _ => Err(err(ErrorCode::Corrupted, "the footer points outside the data").with_offset(footer.index_offset)),
+    }
+}
+
 /// A loaded, verified index: random access to any chunk.
 #[derive(Clone, Debug)]
 pub struct SealedIndex {

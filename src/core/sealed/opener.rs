@@ -147,6 +147,10 @@ impl Opener {
             self.buf.extend_from_slice(&input[progress.consumed..progress.consumed + take]);
             progress.consumed += take;
             self.bytes_in += take as u64;
+            if self.stage == Stage::Header && !super::MAGIC.starts_with(&self.buf[..self.buf.len().min(8)]) {
+                // Say "not sealed" as soon as the first bytes disagree, however short the input.
+                return Err(err(ErrorCode::BadMagic, "not a sealed file (bad magic)").with_offset(0));
+            }
             if self.buf.len() < self.need {
                 return Ok(progress);
             }

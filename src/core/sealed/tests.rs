@@ -345,6 +345,27 @@ fn an_index_or_footer_pointing_outside_the_data_is_corruption() {
 }
 
 #[test]
+fn inspect_reads_header_and_footer_without_a_key() {
+    let sealed = Sealer::seal_all(&options(Some(key()), Some(6), 256), &text(1000)).unwrap();
+    let info = inspect(&sealed[..HEADER_LEN], &sealed[sealed.len() - FOOTER_LEN..], sealed.len() as u64).unwrap();
+    assert!(info.header.encrypted && info.header.compressed);
+    assert_eq!((info.header.chunk_size, info.chunk_count, info.stored_len), (256, 4, sealed.len() as u64));
+    let cut = &sealed[..sealed.len() - 1];
+    assert!(inspect(&cut[..HEADER_LEN], &cut[cut.len() - FOOTER_LEN..], cut.len() as u64).is_err());
+    let e = inspect(b"not sealed, not sealed, not sealed, not sealed!!", &[0; 24], 100).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::BadMagic);
+}
+
+#[test]
+fn a_short_input_that_is_not_sealed_is_bad_magic_not_truncated() {
+    let (out, e) = open_sequential(b"plain text", None, 3);
+    assert!(out.is_empty());
+    assert_eq!(e.unwrap().code(), ErrorCode::BadMagic);
+    let (_, e) = open_sequential(&MAGIC[..5], None, 3);
+    assert_eq!(e.unwrap().code(), ErrorCode::Truncated, "a prefix of the magic is a truncated sealed file");
+}
+
+#[test]
 fn data_after_the_footer_is_rejected() {
     let mut sealed = Sealer::seal_all(&options(Some(key()), None, 64), b"abc").unwrap();
     sealed.push(0);

@@ -1,0 +1,301 @@
+// examples/cloudflare-worker on the real workerd binary (npm `workerd`): the example is bundled
+// against the installed package with the `workerd` export condition (esbuild, as wrangler
+// does; the .wasm stays a separate wasm module), a capnp config is generated, and real HTTP
+// requests go through it, among them 256 MiB bodies both ways while workerd's memory is
+// sampled through the inspector (the isolate's JS heap and ArrayBuffers, which is what the
+// 128 MB limit counts; process RSS is reported too), and tampered bodies, which must never
+// come back as unverified bytes. Run with node --experimental-websocket (Node 20).
+// Environment: NOVUSPACK_PKG (the folder with node_modules/novuspack-stream), NOVUSPACK_REPORT.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { appendFileSync, copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import * as esbuild from 'esbuild';
+import { FileStream, seal, generateKey } from 'novuspack-stream';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const pkg = process.env.NOVUSPACK_PKG;
+const exampleSrc = process.env.NOVUSPACK_WORKER_EXAMPLE;
+const dir = join(pkg, 'workerd');
+const MiB = 1024 * 1024;
+const key = generateKey();
+const hex = Buffer.from(key).toString('hex');
+let workerd;
+let base;
+let inspectorPort;
+
+function freePort() {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** KiB of resident memory of a process (0 once it is gone). */
+function rss(pid, field = 'VmRSS') {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    return Number(status.match(new RegExp(`${field}:\\s+(\\d+) kB`))?.[1] ?? 0) * 1024;
+  } catch {
+    return 0;
+  }
+}
+
+/** A Chrome DevTools Protocol session with the worker's isolate (workerd --inspector-addr). */
+async function inspect(port) {
+  const targets = await (await fetch(`http://127.0.0.1:${port}/json`)).json();
+  const socket = new WebSocket(targets[0].webSocketDebuggerUrl);
+  await new Promise((resolve, reject) => {
+    socket.onopen = resolve;
+    socket.onerror = reject;
+  });
+  let id = 0;
+  const pending = new Map();
+  socket.onmessage = (event) => {
+    const message = JSON.parse(event.data);
+    pending.get(message.id)?.(message.result);
+    pending.delete(message.id);
+  };
+  return {
+    call(method, params = {}) {
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`${method}: no answer from the inspector`)), 5000);
+        pending.set(++id, (result) => {
+          clearTimeout(timer);
+          resolve(result);
+        });
+        socket.send(JSON.stringify({ id, method, params }));
+      });
+    },
+    close: () => socket.close(),
+  };
+}
+
+/** The isolate's memory: JS heap in use plus ArrayBuffer backing stores (wasm memory included). */
+async function isolateBytes(session) {
+  const u = await session.call('Runtime.getHeapUsage');
+  return u.usedSize + (u.backingStorageSize ?? 0);
+}
+
+/** Samples isolate memory and process RSS while `fn` runs; returns [result, peaks]. */
+async function sampled(session, pid, fn) {
+  const peaks = { isolate: await isolateBytes(session), rss: rss(pid) };
+  let running = true;
+  const sampler = (async () => {
+    while (running) {
+      peaks.isolate = Math.max(peaks.isolate, await isolateBytes(session));
+      peaks.rss = Math.max(peaks.rss, rss(pid));
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  })();
+  try {
+    return [await fn(), peaks];
+  } finally {
+    running = false;
+    await sampler;
+  }
+}
+
+/** 1 MiB blocks of pseudo-random bytes, each stamped with its offset. */
+function block(offset) {
+  const b = new Uint8Array(MiB);
+  let x = (offset / MiB + 1) | 0;
+  for (let i = 0; i < MiB; i += 4) {
+    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+    b[i] = x;
+    b[i + 1] = x >>> 8;
+    b[i + 2] = x >>> 16;
+    b[i + 3] = x >>> 24;
+  }
+  new DataView(b.buffer).setFloat64(0, offset);
+  return b;
+}
+
+function plaintext(total) {
+  let offset = 0;
+  return new ReadableStream({
+    pull(controller) {
+      if (offset >= total) return controller.close();
+      controller.enqueue(block(offset));
+      offset += MiB;
+    },
+  });
+}
+
+/** Checks a plaintext stream against `block`; returns the bytes seen. */
+async function verify(stream) {
+  const reader = stream.getReader();
+  let seen = 0;
+  let pending = new Uint8Array(0);
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    const joined = new Uint8Array(pending.length + value.length);
+    joined.set(pending);
+    joined.set(value, pending.length);
+    let at = 0;
+    while (joined.length - at >= MiB) {
+      assert.deepEqual(joined.subarray(at, at + MiB), block(seen), `block at ${seen}`);
+      seen += MiB;
+      at += MiB;
+    }
+    pending = joined.slice(at);
+  }
+  assert.equal(pending.length, 0, 'a whole number of blocks');
+  return seen;
+}
+
+function post(path, body, extra = {}) {
+  return fetch(`${base}${path}`, { method: 'POST', body, duplex: 'half', ...extra });
+}
+
+before(async () => {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  // The example's source, resolved against the installed package (not the repository).
+  const entry = join(pkg, 'worker-index.js');
+  copyFileSync(exampleSrc, entry);
+  await esbuild.build({
+    entryPoints: [entry],
+    bundle: true,
+    format: 'esm',
+    platform: 'neutral',
+    conditions: ['workerd', 'worker'],
+    loader: { '.wasm': 'copy' },
+    outdir: dir,
+    entryNames: 'worker',
+    logLevel: 'warning',
+  });
+  const wasm = readdirSync(dir).find((f) => f.endsWith('.wasm'));
+  assert.ok(wasm, 'the .wasm stays a separate module');
+  assert.ok(readFileSync(join(dir, 'worker.js'), 'utf8').includes(`"./${wasm}"`), 'imported as a module');
+  const port = await freePort();
+  writeFileSync(
+    join(dir, 'config.capnp'),
+    `using Workerd = import "/workerd/workerd.capnp";
+const config :Workerd.Config = (
+  # The production isolate limit is 128 MB: cap V8's heap there, so retaining a body would fail.
+  v8Flags = [ "--max-old-space-size=128" ],
+  services = [ (name = "main", worker = .worker) ],
+  sockets = [ (name = "http", address = "127.0.0.1:${port}", http = (), service = "main") ],
+);
+const worker :Workerd.Worker = (
+  modules = [
+    (name = "worker.js", esModule = embed "worker.js"),
+    (name = "${wasm}", wasm = embed "${wasm}"),
+  ],
+  bindings = [ (name = "SEAL_KEY", text = "${hex}") ],
+  compatibilityDate = "2026-11-01",
+);
+`,
+  );
+  const bin = join(dirname(createRequire(import.meta.url).resolve('workerd/package.json')), 'bin', 'workerd');
+  inspectorPort = await freePort();
+  workerd = spawn(bin, ['serve', 'config.capnp', `--inspector-addr=127.0.0.1:${inspectorPort}`], {
+    cwd: dir,
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  base = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 200; i++) {
+    try {
+      if ((await fetch(`${base}/stats`)).ok) return;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('workerd did not start');
+});
+
+after(() => workerd?.kill());
+
+test('small bodies: seal on the worker, unseal on the worker', async () => {
+  const data = new TextEncoder().encode('hello workers '.repeat(5000));
+  const sealed = new Uint8Array(await (await post('/seal', data)).arrayBuffer());
+  const local = await FileStream.open(sealed, { key });
+  assert.equal(local.size, data.length, 'the header carries no size for a streamed body, the index does');
+  const back = await post('/unseal', sealed);
+  assert.equal(back.status, 200);
+  assert.deepEqual(new Uint8Array(await back.arrayBuffer()), data);
+  const stats = await (await fetch(`${base}/stats`)).json();
+  assert.ok(stats.wasmMemory > 0);
+});
+
+test('256 MiB each way streams through in bounded memory', { timeout: 10 * 60 * 1000 }, async () => {
+  const total = 256 * MiB;
+  const session = await inspect(inspectorPort);
+  const idle = { isolate: await isolateBytes(session), rss: rss(workerd.pid) };
+  // Seal on the worker; verify the sealed stream here as it arrives.
+  const [sealedBytes, seal256] = await sampled(session, workerd.pid, async () => {
+    const response = await post('/seal?level=1', plaintext(total));
+    assert.equal(response.status, 200);
+    const stream = await FileStream.open(response.body, { key, memoryLimit: 64 * MiB });
+    return verify(stream.readable());
+  });
+  assert.equal(sealedBytes, total);
+  // Seal here, unseal on the worker, verify what comes back.
+  const [plainBytes, unseal256] = await sampled(session, workerd.pid, async () => {
+    const response = await post('/unseal', seal(plaintext(total), { key, compress: 1 }));
+    assert.equal(response.status, 200);
+    return verify(response.body);
+  });
+  assert.equal(plainBytes, total);
+  session.close();
+  const { wasmMemory } = await (await fetch(`${base}/stats`)).json();
+  const figures = { idle, seal: seal256, unseal: unseal256, wasmMemory };
+  if (process.env.NOVUSPACK_REPORT) appendFileSync(process.env.NOVUSPACK_REPORT, `${JSON.stringify({ runtime: 'workerd', workerd256MiB: figures })}\n`);
+  for (const peak of [seal256, unseal256]) {
+    // What the 128 MB isolate limit counts: JS heap and ArrayBuffers, wasm memory included.
+    assert.ok(peak.isolate < 128 * MiB, `the isolate reached ${(peak.isolate / MiB).toFixed(1)} MiB`);
+  }
+  assert.ok(wasmMemory <= 32 * MiB, `wasm memory ${wasmMemory}`);
+});
+
+test('tampered, foreign and unsealed bodies never come back as unverified bytes', async () => {
+  const data = new Uint8Array(3 * MiB);
+  for (let i = 0; i < data.length; i += MiB) data.set(block(i), i);
+  const sealed = new Uint8Array(await new Response(seal(data, { key, chunkSize: 256 * 1024 })).arrayBuffer());
+
+  const early = sealed.slice();
+  early[100] ^= 1; // inside chunk 0: nothing is sent but a clean error
+  let response = await post('/unseal', early);
+  assert.equal(response.status, 422);
+  assert.equal((await response.json()).error.code, 'AUTH_FAILED');
+
+  const late = sealed.slice();
+  late[Math.floor(sealed.length * 0.6)] ^= 1; // a later chunk: the transfer breaks there
+  response = await post('/unseal', late);
+  assert.equal(response.status, 200);
+  const reader = response.body.getReader();
+  let got = 0;
+  let failed = false;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      assert.deepEqual(value, data.subarray(got, got + value.length), 'only verified bytes');
+      got += value.length;
+    }
+  } catch {
+    failed = true;
+  }
+  assert.ok(failed, 'the response body fails');
+  assert.ok(got < data.length * 0.6, `stopped before the tampered chunk (${got} bytes)`);
+
+  const foreign = new Uint8Array(await new Response(seal(data, { key: generateKey() })).arrayBuffer());
+  response = await post('/unseal', foreign);
+  assert.equal(response.status, 422);
+  assert.equal((await response.json()).error.code, 'AUTH_FAILED');
+
+  response = await post('/unseal', new TextEncoder().encode('not a sealed file at all, not even close'));
+  assert.equal(response.status, 422);
+  assert.equal((await response.json()).error.code, 'BAD_MAGIC');
+
+  response = await post('/seal?level=42', data);
+  assert.equal(response.status, 400);
+  assert.equal((await response.json()).error.type, 'Validation');
+});
