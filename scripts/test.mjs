@@ -110,6 +110,7 @@ if (!quick) {
   );
 }
 
+await step('package exports agree with index.d.ts', () => nodeTest([join(root, 'tests', 'js', 'exports.test.mjs')], {}));
 await step('npm pack + install into an empty project', async () => {
   for (const f of readdirSync(buildDir)) if (f.endsWith('.tgz')) rmSync(join(buildDir, f));
   await capture('npm', ['pack', '--pack-destination', buildDir, '--silent']);

@@ -16,6 +16,7 @@ const loader = {
   },
 };
 
+// The same list in every entry (ESM exports are static); tests/js/exports.test.mjs checks it.
 export { StreamError } from './errors.js';
 export const {
   ready,

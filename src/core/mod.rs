@@ -13,3 +13,5 @@ pub mod pool;
 pub mod sealed;
 pub mod stream;
 pub mod sync;
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod testing;

@@ -68,24 +68,26 @@ export function sample(length, seed = 1, text = false) {
   return out;
 }
 
-/** Reads a byte stream to the end (rejecting with the stream's own error). */
-async function collect(stream) {
-  const reader = stream.getReader();
-  const parts = [];
-  let length = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    parts.push(value);
-    length += value.length;
-  }
-  const out = new Uint8Array(length);
+/** The parts, joined. */
+function concat(parts) {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
   for (const p of parts) {
     out.set(p, at);
     at += p.length;
   }
   return out;
+}
+
+/** Reads a byte stream to the end (rejecting with the stream's own error). */
+async function collect(stream) {
+  const reader = stream.getReader();
+  const parts = [];
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return concat(parts);
+    parts.push(value);
+  }
 }
 
 /** A ReadableStream of `data` in pieces of `piece` bytes; `stallAfter` stops delivering. */
@@ -113,20 +115,11 @@ async function sealBytes(lib, data, options) {
 
 async function readAll(stream) {
   const parts = [];
-  let length = 0;
   for (;;) {
     const chunk = await stream.readChunk();
-    if (chunk === null) break;
+    if (chunk === null) return concat(parts);
     parts.push(chunk);
-    length += chunk.length;
   }
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 /** The test cases: [name, async () => {...}]. */

@@ -8,26 +8,10 @@ use super::*;
 use crate::core::compress::deflate_all;
 use crate::core::crypto::{sealed_nonce, ChunkCipher, NonceKind};
 use crate::core::error::{ErrorCode, ErrorType};
+use crate::core::testing::{noise, text};
 
 fn key() -> Key {
     Key::from([0x42; 32])
-}
-
-fn text(len: usize) -> Vec<u8> {
-    let words = b"stream seek chunk seal open index footer header nonce deflate ";
-    (0..len).map(|i| words[(i * 7 + i / 13) % words.len()]).collect()
-}
-
-fn noise(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 24) as u8
-        })
-        .collect()
 }
 
 fn options(key: Option<Key>, level: Option<u8>, chunk_size: usize) -> SealOptions {
@@ -478,31 +462,18 @@ fn write_test_vectors_on_request() {
         vectors::Vector { sealed, ..v }.save(&dir);
     }
     // Damaged vectors: readers must fail with exactly this code.
-    let good = Sealer::seal_all(
-        &SealOptions {
-            key: Some(Key::from(k)),
-            level: None,
-            chunk_size: Some(64),
-            total_len: None,
-            salt: Some([0xA5; 16]),
-        },
-        &text(100),
-    )
-    .unwrap();
+    let stored_64 = SealOptions {
+        key: Some(Key::from(k)),
+        level: None,
+        chunk_size: Some(64),
+        total_len: None,
+        salt: Some([0xA5; 16]),
+    };
+    let good = Sealer::seal_all(&stored_64, &text(100)).unwrap();
     let mut flipped = good.clone();
     flipped[HEADER_LEN + 10] ^= 0x80;
     let truncated = good[..good.len() - FOOTER_LEN].to_vec();
-    let four_chunks = Sealer::seal_all(
-        &SealOptions {
-            key: Some(Key::from(k)),
-            level: None,
-            chunk_size: Some(64),
-            total_len: None,
-            salt: Some([0xA5; 16]),
-        },
-        &text(200),
-    )
-    .unwrap();
+    let four_chunks = Sealer::seal_all(&stored_64, &text(200)).unwrap();
     let (head, recs, tail) = records(&four_chunks);
     let reordered = [head, recs[1].clone(), recs[0].clone(), recs[2..].concat(), tail].concat();
     let k_key = Key::from(k);

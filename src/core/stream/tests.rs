@@ -18,26 +18,10 @@ use crate::core::crypto::v1_encrypt_with_nonce;
 use crate::core::error::ErrorType;
 use crate::core::sealed::{SealOptions, Sealer};
 use crate::core::sync::block_on;
+use crate::core::testing::{noise, text};
 
 fn key() -> Key {
     Key::from([0x11; 32])
-}
-
-fn text(len: usize) -> Vec<u8> {
-    let words = b"alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu ";
-    (0..len).map(|i| words[(i * 5 + i / 11) % words.len()] ^ ((i / 4093) as u8 & 1)).collect()
-}
-
-fn noise(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 24) as u8
-        })
-        .collect()
 }
 
 fn seal(data: &[u8], key: Option<Key>, level: Option<u8>, chunk_size: usize) -> Vec<u8> {
