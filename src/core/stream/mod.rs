@@ -20,13 +20,16 @@
 //! promises (nothing blocks), `read_at` may run concurrently with anything, and the
 //! position-moving operations are serialized by an async mutex.
 
+mod decoder;
 mod source;
+
+pub use decoder::{ChunkDecoder, ChunkRequest, Decoded, LocalDecoder};
 
 #[cfg(not(target_arch = "wasm32"))]
 pub use source::FileSource;
 pub use source::{MemorySource, ReadSource, Source};
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -167,6 +170,10 @@ impl ChunkCache {
         let data = Arc::clone(&entry.1);
         self.entries.push_back(entry);
         Some(data)
+    }
+
+    fn contains(&self, chunk: u64) -> bool {
+        self.entries.iter().any(|(i, _)| *i == chunk)
     }
 
     fn put(&mut self, chunk: u64, data: Arc<DecodedChunk>) {
@@ -318,9 +325,15 @@ struct Counters {
 
 const UNKNOWN: u64 = u64::MAX;
 
-/// A logical byte stream over a [`Source`].
-pub struct FileStream<S: Source> {
+/// A logical byte stream over a [`Source`]; sealed chunks are decoded by `D` (by default on
+/// the calling thread).
+pub struct FileStream<S: Source, D: ChunkDecoder = LocalDecoder> {
     source: S,
+    decoder: D,
+    /// Chunks started on the decoder ahead of the reader: chunk -> (ticket, plaintext bytes).
+    read_ahead: Mutex<HashMap<u64, (u64, usize)>>,
+    /// Most chunks kept in flight by read-ahead (from the memory limit).
+    max_window: usize,
     config: StreamConfig,
     buffer_size: usize,
     pool: Option<BufferPool>,
@@ -342,7 +355,7 @@ pub struct FileStream<S: Source> {
     lookback: u64,
 }
 
-impl<S: Source> std::fmt::Debug for FileStream<S> {
+impl<S: Source, D: ChunkDecoder> std::fmt::Debug for FileStream<S, D> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("FileStream")
             .field("format", &self.format().kind)
@@ -377,6 +390,19 @@ impl<S: Source> FileStream<S> {
         pool: Option<BufferPool>,
         clock: SharedClock,
     ) -> Result<Self> {
+        Self::open_with_decoder(source, config, pool, clock, LocalDecoder).await
+    }
+}
+
+impl<S: Source, D: ChunkDecoder> FileStream<S, D> {
+    /// [`FileStream::open_with`] with sealed chunks decoded by `decoder` (a worker pool, say).
+    pub async fn open_with_decoder(
+        source: S,
+        config: StreamConfig,
+        pool: Option<BufferPool>,
+        clock: SharedClock,
+        decoder: D,
+    ) -> Result<Self> {
         config.validate()?;
         // Under a memory limit the read buffer shrinks to leave room for chunks and windows.
         let mut buffer_size = config.effective_buffer_size();
@@ -402,6 +428,9 @@ impl<S: Source> FileStream<S> {
             retention_limit: DEFAULT_READAHEAD_LIMIT,
             lookback: buffer_size as u64,
             source,
+            decoder,
+            read_ahead: Mutex::new(HashMap::new()),
+            max_window: 64,
             config,
         };
         let deadline = stream.deadline();
@@ -606,6 +635,9 @@ impl<S: Source> FileStream<S> {
                     }
                     slots = slots.min((budget - chunk) / per_decode).max(1);
                     cache = cache.min((budget - slots * per_decode) / chunk).max(1);
+                    // Read-ahead holds decoded chunks elsewhere until they are needed.
+                    let spare = budget - slots * per_decode - cache * chunk;
+                    self.max_window = to_usize(spare / chunk + 1).clamp(1, 64);
                 }
                 lock(&self.cache).capacity = to_usize(cache);
                 self.decode_slots = Semaphore::new(to_usize(slots));
@@ -786,7 +818,7 @@ impl<S: Source> FileStream<S> {
         let mut filled = 0;
         if self.random_access() {
             while filled < into.len() {
-                match self.read_random(offset + filled as u64, &mut into[filled..], deadline).await {
+                match self.read_random(offset + filled as u64, &mut into[filled..], deadline, false).await {
                     Ok(0) => break,
                     Ok(n) => filled += n,
                     Err(e) => {
@@ -922,7 +954,7 @@ impl<S: Source> FileStream<S> {
         }
         let position = st.position;
         let n = if self.random_access() {
-            self.read_random(position, into, deadline).await?
+            self.read_random(position, into, deadline, true).await?
         } else {
             self.read_sequential(st, position, into, true, deadline).await?
         };
@@ -932,8 +964,15 @@ impl<S: Source> FileStream<S> {
         Ok(n)
     }
 
-    /// One piece of logical bytes at `offset` from a random-access layout.
-    async fn read_random(&self, offset: u64, into: &mut [u8], deadline: Option<Duration>) -> Result<usize> {
+    /// One piece of logical bytes at `offset` from a random-access layout. `sequential` reads
+    /// start the next chunks on the decoder ahead of time.
+    async fn read_random(
+        &self,
+        offset: u64,
+        into: &mut [u8],
+        deadline: Option<Duration>,
+        sequential: bool,
+    ) -> Result<usize> {
         self.check(deadline)?;
         match &self.layout {
             Layout::Indexed(index) => {
@@ -941,7 +980,7 @@ impl<S: Source> FileStream<S> {
                     return Ok(0);
                 }
                 let chunk = index.chunk_at(offset);
-                let data = self.decoded_chunk(index, chunk, deadline).await?;
+                let data = self.decoded_chunk(index, chunk, deadline, sequential).await?;
                 let (start, _) = index.plain_range(chunk);
                 let at = to_usize(offset - start);
                 let n = into.len().min(data.len - at);
@@ -1003,16 +1042,114 @@ impl<S: Source> FileStream<S> {
         Ok(())
     }
 
-    /// A decoded sealed chunk, from the cache or decoded now (at most `decode_slots` at once).
+    /// A decoded sealed chunk: from the cache, from the decoder (started earlier by read-ahead,
+    /// or now), or read and opened on this thread.
     async fn decoded_chunk(
         &self,
         index: &SealedIndex,
         chunk: u64,
         deadline: Option<Duration>,
+        read_ahead: bool,
     ) -> Result<Arc<DecodedChunk>> {
-        if let Some(data) = lock(&self.cache).get(chunk) {
+        let cached = lock(&self.cache).get(chunk);
+        let ticket = if cached.is_some() { None } else { self.take_or_start(index, chunk) };
+        if read_ahead {
+            self.read_ahead(index, chunk + 1);
+        }
+        if let Some(data) = cached {
             return Ok(data);
         }
+        match ticket {
+            Some((ticket, _)) => self.finish_external(index, chunk, ticket, deadline).await,
+            None => self.decode_local(index, chunk, deadline).await,
+        }
+    }
+
+    fn request(index: &SealedIndex, chunk: u64) -> ChunkRequest {
+        let (record_offset, record_len) = index.record_range(chunk);
+        let (_, plain_len) = index.plain_range(chunk);
+        ChunkRequest { chunk, record_offset, record_len, plain_len, last: chunk + 1 == index.chunk_count() }
+    }
+
+    /// The ticket of a chunk started by read-ahead, or one started now; `None` = decode here.
+    fn take_or_start(&self, index: &SealedIndex, chunk: u64) -> Option<(u64, usize)> {
+        if let Some((ticket, bytes)) = lock(&self.read_ahead).remove(&chunk) {
+            self.meter.sub(bytes as u64);
+            return Some((ticket, bytes));
+        }
+        let request = Self::request(index, chunk);
+        self.decoder.start(&request).map(|ticket| (ticket, request.plain_len))
+    }
+
+    /// Keeps the chunks after `next - 1` in flight on the decoder, up to its window.
+    fn read_ahead(&self, index: &SealedIndex, next: u64) {
+        let window = self.decoder.window().clamp(1, self.max_window) as u64;
+        if window <= 1 || self.is_closed() {
+            return;
+        }
+        let last = (next + window - 2).min(index.chunk_count() - 1);
+        for chunk in next..=last {
+            if lock(&self.read_ahead).contains_key(&chunk) || lock(&self.cache).contains(chunk) {
+                continue;
+            }
+            let request = Self::request(index, chunk);
+            let Some(ticket) = self.decoder.start(&request) else { return };
+            self.meter.add(request.plain_len as u64);
+            lock(&self.read_ahead).insert(chunk, (ticket, request.plain_len));
+        }
+    }
+
+    /// Abandons read-ahead outside `keep` (all of it when `keep` is empty).
+    fn trim_read_ahead(&self, keep: std::ops::Range<u64>) {
+        let dropped: Vec<(u64, usize)> = {
+            let mut map = lock(&self.read_ahead);
+            let gone: Vec<u64> = map.keys().copied().filter(|c| !keep.contains(c)).collect();
+            gone.into_iter().filter_map(|c| map.remove(&c)).collect()
+        };
+        for (ticket, bytes) in dropped {
+            self.meter.sub(bytes as u64);
+            self.decoder.cancel(ticket);
+        }
+    }
+
+    /// Waits for a chunk decoded elsewhere and caches it.
+    async fn finish_external(
+        &self,
+        index: &SealedIndex,
+        chunk: u64,
+        ticket: u64,
+        deadline: Option<Duration>,
+    ) -> Result<Arc<DecodedChunk>> {
+        let request = Self::request(index, chunk);
+        let mut out = self.buffer(request.plain_len.max(1))?;
+        let decoded = self.decoder.finish(ticket, &mut out[..request.plain_len]).await;
+        self.check(deadline)?;
+        let decoded = decoded.map_err(|e| e.or_chunk(chunk))?;
+        let encrypted = index.codec().header().encrypted;
+        self.count(|k| {
+            k.chunks_read += 1;
+            k.stored_bytes_read += request.record_len as u64;
+            if encrypted {
+                k.decrypted_bytes += (request.record_len - PREFIX_LEN - TAG_LEN) as u64;
+            }
+            if decoded.deflated {
+                k.decompressed_bytes += request.plain_len as u64;
+            }
+        });
+        let data = Arc::new(DecodedChunk { buf: out, len: request.plain_len });
+        if !self.is_closed() {
+            lock(&self.cache).put(chunk, Arc::clone(&data));
+        }
+        Ok(data)
+    }
+
+    /// Reads and opens a chunk on this thread (at most `decode_slots` at once).
+    async fn decode_local(
+        &self,
+        index: &SealedIndex,
+        chunk: u64,
+        deadline: Option<Duration>,
+    ) -> Result<Arc<DecodedChunk>> {
         let _permit = self.decode_slots.acquire().await;
         if let Some(data) = lock(&self.cache).get(chunk) {
             return Ok(data);
@@ -1090,6 +1227,10 @@ impl<S: Source> FileStream<S> {
 
     async fn seek_locked(&self, st: &mut SeqState, offset: u64, deadline: Option<Duration>) -> Result<()> {
         self.check_offset(offset)?;
+        if let Layout::Indexed(index) = &self.layout {
+            let chunk = index.chunk_at(offset);
+            self.trim_read_ahead(chunk..chunk + self.max_window as u64);
+        }
         if self.random_access() {
             return Ok(());
         }
@@ -1362,8 +1503,10 @@ impl<S: Source> FileStream<S> {
         }
     }
 
-    /// Returns cached buffers to the pool and frees the sequential state if it is idle.
+    /// Returns cached buffers to the pool, abandons read-ahead, and frees the sequential state
+    /// if it is idle.
     fn release(&self) {
+        self.trim_read_ahead(0..0);
         lock(&self.cache).entries.clear();
         if let Some(mut st) = self.seq.try_lock() {
             st.release(&self.meter);

@@ -133,7 +133,7 @@ fn sealed_config(key: Option<Key>) -> StreamConfig {
     StreamConfig { is_compressed: true, key, ..StreamConfig::new() }
 }
 
-fn read_all<S: Source>(stream: &FileStream<S>) -> Result<Vec<u8>> {
+fn read_all<S: Source, D: ChunkDecoder>(stream: &FileStream<S, D>) -> Result<Vec<u8>> {
     let mut out = Vec::new();
     while let Some(chunk) = block_on(stream.read_chunk())? {
         assert!(!chunk.is_empty());
@@ -736,4 +736,154 @@ fn a_reader_source_streams_sequentially() {
     let source = ReadSource::new(std::io::Cursor::new(sealed), None);
     let stream = block_on(FileStream::open(source, sealed_config(None))).unwrap();
     assert_eq!(read_all(&stream).unwrap(), data);
+}
+
+/// Finished decodes by ticket: plaintext and whether it was deflated.
+type Results = Arc<Mutex<std::collections::HashMap<u64, Result<(Vec<u8>, bool)>>>>;
+
+/// Decodes chunks on background threads, as a worker pool would, recording what it was asked.
+struct ThreadDecoder {
+    sealed: Arc<[u8]>,
+    index: crate::core::sealed::SealedIndex,
+    window: usize,
+    next: AtomicU64,
+    started: Mutex<Vec<u64>>,
+    cancelled: Mutex<Vec<u64>>,
+    results: Results,
+}
+
+impl ThreadDecoder {
+    fn new(sealed: &[u8], key: Option<&Key>, window: usize) -> Self {
+        use crate::core::sealed::{IndexLocation, SealedIndex, FOOTER_LEN as F, HEADER_LEN as H};
+        let location =
+            IndexLocation::locate(&sealed[..H], &sealed[sealed.len() - F..], sealed.len() as u64, key, false).unwrap();
+        let (at, len) = location.index_range();
+        let index = SealedIndex::load(location, &mut sealed[at as usize..at as usize + len].to_vec()).unwrap();
+        ThreadDecoder {
+            sealed: sealed.into(),
+            index,
+            window,
+            next: AtomicU64::new(1),
+            started: Mutex::new(Vec::new()),
+            cancelled: Mutex::new(Vec::new()),
+            results: Arc::new(Mutex::new(std::collections::HashMap::new())),
+        }
+    }
+}
+
+impl ChunkDecoder for ThreadDecoder {
+    fn start(&self, request: &ChunkRequest) -> Option<u64> {
+        let ticket = self.next.fetch_add(1, Ordering::SeqCst);
+        self.started.lock().unwrap().push(request.chunk);
+        let (sealed, index, results, r) =
+            (Arc::clone(&self.sealed), self.index.clone(), Arc::clone(&self.results), *request);
+        std::thread::spawn(move || {
+            let mut record = sealed[r.record_offset as usize..r.record_offset as usize + r.record_len].to_vec();
+            let deflated = crate::core::sealed::RecordPrefix::parse(record[..4].try_into().unwrap()).deflated;
+            let mut out = vec![0u8; index.chunk_size()];
+            let opened = index
+                .open_chunk(r.chunk, &mut record, &mut crate::core::compress::ChunkInflater::new(), &mut out)
+                .map(|n| (out[..n].to_vec(), deflated));
+            results.lock().unwrap().insert(ticket, opened);
+        });
+        Some(ticket)
+    }
+
+    async fn finish(&self, ticket: u64, out: &mut [u8]) -> Result<Decoded> {
+        loop {
+            if let Some(result) = self.results.lock().unwrap().remove(&ticket) {
+                let (plain, deflated) = result?;
+                out.copy_from_slice(&plain);
+                return Ok(Decoded { deflated });
+            }
+            YieldOnce(false).await;
+        }
+    }
+
+    fn cancel(&self, ticket: u64) {
+        self.cancelled.lock().unwrap().push(ticket);
+    }
+
+    fn window(&self) -> usize {
+        self.window
+    }
+}
+
+fn open_decoded(
+    sealed: &[u8],
+    key: Option<Key>,
+    window: usize,
+    memory_limit: u64,
+) -> FileStream<TestSource, ThreadDecoder> {
+    let decoder = ThreadDecoder::new(sealed, key.as_ref(), window);
+    let config = StreamConfig { memory_limit, ..sealed_config(key) };
+    block_on(FileStream::open_with_decoder(
+        TestSource::random(sealed.to_vec()),
+        config,
+        Some(pool()),
+        ManualClock::new(),
+        decoder,
+    ))
+    .unwrap()
+}
+
+#[test]
+fn a_decoder_reads_ahead_of_a_sequential_reader_and_starts_each_chunk_once() {
+    let data = noise(40 * 4096 + 100, 5);
+    let sealed = seal(&data, Some(key()), Some(1), 4096);
+    let stream = open_decoded(&sealed, Some(key()), 4, 0);
+    assert_eq!(read_all(&stream).unwrap(), data);
+    let mut started = stream.decoder.started.lock().unwrap().clone();
+    assert_eq!(started.len(), 41, "every chunk started once");
+    assert_eq!(started[..4], [0, 1, 2, 3], "the first read started the next three as well");
+    started.sort_unstable();
+    assert_eq!(started, (0..41).collect::<Vec<_>>());
+    let s = stream.stats();
+    assert_eq!(s.chunks_read, 41);
+    assert_eq!(s.decrypted_bytes, sealed.len() as u64 - 48 - 24 - (16 + 41 * 4 + 16) - 41 * 20);
+    assert!(stream.decoder.cancelled.lock().unwrap().is_empty());
+    assert!(stream.read_ahead.lock().unwrap().is_empty(), "nothing is left in flight at the end");
+}
+
+#[test]
+fn read_at_does_not_read_ahead_and_seek_and_close_cancel_what_is_in_flight() {
+    let data = text(30 * 4096);
+    let sealed = seal(&data, None, Some(6), 4096);
+    let stream = open_decoded(&sealed, None, 8, 0);
+    let mut buf = [0u8; 10];
+    block_on(stream.read_at(&mut buf, 10 * 4096 + 5)).unwrap();
+    assert_eq!(&buf, &data[10 * 4096 + 5..10 * 4096 + 15]);
+    assert_eq!(*stream.decoder.started.lock().unwrap(), [10]);
+    block_on(stream.read_chunk()).unwrap();
+    assert_eq!(stream.decoder.started.lock().unwrap().len(), 1 + 8, "chunk 0 and seven ahead");
+    block_on(stream.seek(25 * 4096)).unwrap();
+    assert_eq!(stream.decoder.cancelled.lock().unwrap().len(), 7, "read-ahead of chunks 1..=7 is abandoned");
+    let c = block_on(stream.read_chunk()).unwrap().unwrap();
+    assert_eq!(&c[..], &data[25 * 4096..26 * 4096]);
+    let in_flight = stream.read_ahead.lock().unwrap().len();
+    assert_eq!(in_flight, 4, "chunks 26..=29 are in flight");
+    stream.close();
+    assert_eq!(stream.decoder.cancelled.lock().unwrap().len(), 7 + in_flight);
+    assert!(stream.buffered_bytes() < 4096, "no read-ahead is counted after close");
+}
+
+#[test]
+fn decoder_errors_are_the_chunks_errors() {
+    let data = noise(10 * 4096, 8);
+    let mut sealed = seal(&data, Some(key()), None, 4096);
+    sealed[48 + 3 * (4 + 4096 + 16) + 100] ^= 1; // inside chunk 3
+    let stream = open_decoded(&sealed, Some(key()), 3, 0);
+    let e = read_all(&stream).unwrap_err();
+    assert_eq!((e.code(), e.context().chunk), (ErrorCode::AuthFailed, Some(3)));
+}
+
+#[test]
+fn the_memory_limit_caps_the_read_ahead_window() {
+    let data = noise(64 * 16384, 9);
+    let sealed = seal(&data, None, None, 16384);
+    let stream = open_decoded(&sealed, None, 64, 256 * 1024);
+    assert!(stream.max_window < 64, "max window {}", stream.max_window);
+    assert_eq!(read_all(&stream).unwrap(), data);
+    let peak = stream.stats().peak_buffered_bytes;
+    assert!(peak <= 256 * 1024, "peak {peak}");
 }

@@ -1,0 +1,67 @@
+//! Where sealed chunks are decoded. By default the engine reads and opens each record itself
+//! ([`LocalDecoder`]); a [`ChunkDecoder`] can take the work elsewhere, such as a pool of Web
+//! Workers. Work is handed over as a plain ticket, so the engine can start chunks ahead of a
+//! sequential reader (they progress while it waits for the current one) without owning
+//! futures: the decoder keeps whatever is in flight.
+
+use std::future::Future;
+
+use crate::core::error::{err, ErrorCode, Result};
+
+/// One sealed chunk to decode: where its record is, and what its plaintext must be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChunkRequest {
+    /// Chunk number.
+    pub chunk: u64,
+    /// Stored offset of its record.
+    pub record_offset: u64,
+    /// Stored length of its record.
+    pub record_len: usize,
+    /// Exact plaintext length.
+    pub plain_len: usize,
+    /// It is the file's last chunk.
+    pub last: bool,
+}
+
+/// What a decoder reports with a chunk's plaintext.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Decoded {
+    /// The record's body was deflated.
+    pub deflated: bool,
+}
+
+/// Decodes sealed chunks somewhere else than the calling thread.
+pub trait ChunkDecoder {
+    /// Begins decoding `request` now and returns a ticket; `None` means "decode it yourself"
+    /// (the engine then reads and opens the record on this thread).
+    fn start(&self, request: &ChunkRequest) -> Option<u64>;
+
+    /// Waits for a started chunk and writes its plaintext into `out` (exactly
+    /// `request.plain_len` bytes). Errors are those of opening the record.
+    fn finish(&self, ticket: u64, out: &mut [u8]) -> impl Future<Output = Result<Decoded>>;
+
+    /// Abandons a started chunk (its result is no longer wanted).
+    fn cancel(&self, ticket: u64);
+
+    /// How many chunks a sequential reader keeps in flight, the one it needs included
+    /// (1 = no read-ahead). Asked before each read-ahead, so it may change over time.
+    fn window(&self) -> usize {
+        1
+    }
+}
+
+/// Decodes every chunk on the calling thread, without read-ahead.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LocalDecoder;
+
+impl ChunkDecoder for LocalDecoder {
+    fn start(&self, _request: &ChunkRequest) -> Option<u64> {
+        None
+    }
+
+    async fn finish(&self, _ticket: u64, _out: &mut [u8]) -> Result<Decoded> {
+        Err(err(ErrorCode::InternalError, "LocalDecoder hands out no tickets"))
+    }
+
+    fn cancel(&self, _ticket: u64) {}
+}
