@@ -49,6 +49,7 @@ export type ErrorCode =
   | 'MEMORY_LIMIT'
   | 'READ_FAILED'
   | 'SIZE_MISMATCH'
+  | 'WORKER_FAILED'
   | 'KEY_REQUIRED'
   | 'NOT_ENCRYPTED'
   | 'UNSUPPORTED_VERSION'

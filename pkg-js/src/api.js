@@ -7,6 +7,7 @@
 
 import { StreamError, toStreamError, trappedError, aborted, timedOut, closedError, invalid } from './errors.js';
 import { sourceReader, checkSource, isBlob, isReadableStream, toBytes } from './sources.js';
+import { makePool } from './pool/pool.js';
 
 const INTERNAL = Symbol('novuspack-stream internal');
 /** Bytes fed to a sequential opener per call: bounds the input copied into wasm at once. */
@@ -282,12 +283,14 @@ export function makeApi(loader) {
     #timeout;
     #final = null;
     #onAbort = null;
+    #onClose;
 
-    constructor(token, handle, signal, timeout) {
+    constructor(token, handle, signal, timeout, onClose) {
       if (token !== INTERNAL) throw new TypeError('use FileStream.open()');
       this.#w = handle;
       this.#signal = signal;
       this.#timeout = timeout;
+      this.#onClose = onClose;
       if (signal) {
         this.#onAbort = () => this.close();
         signal.addEventListener('abort', this.#onAbort, { once: true });
@@ -295,15 +298,19 @@ export function makeApi(loader) {
     }
 
     /** Opens a stream over a Blob, ReadableStream, Uint8Array or ArrayBuffer. */
-    static async open(source, config = {}) {
+    static open(source, config = {}) {
+      return openFileStream(source, config, null, undefined);
+    }
+
+    static async [INTERNAL](source, config, decoder, onClose) {
       await ready();
       const options = checkOptions(config, 'config');
-      const { key, signal, pool, timeout, ...rest } = options;
+      const { key, signal, pool, timeout, chunkProcessingMode, priority, ...rest } = options;
       checkSignal(signal);
       checkSource(source);
       if (pool !== undefined && !poolHandles.has(pool)) throw invalid('pool', pool, 'a BufferPool');
       const poolHandle = poolHandles.get(pool ?? defaultPool());
-      const opening = sync((w) => w.WasmFileStream.prepare(source, { ...rest, timeout }, checkKey(key), poolHandle));
+      const opening = sync((w) => w.WasmFileStream.prepare(source, { ...rest, timeout }, checkKey(key), poolHandle, decoder ?? undefined));
       const pending = opening.open();
       let cancelled = false;
       try {
@@ -327,7 +334,7 @@ export function makeApi(loader) {
             },
           },
         );
-        return new FileStream(INTERNAL, handle, signal, timeout);
+        return new FileStream(INTERNAL, handle, signal, timeout, onClose);
       } finally {
         if (!cancelled) opening.free();
       }
@@ -392,6 +399,7 @@ export function makeApi(loader) {
       w.close();
       w.free();
       if (this.#onAbort) this.#signal.removeEventListener('abort', this.#onAbort);
+      this.#onClose?.();
     }
 
     get closed() {
@@ -474,6 +482,16 @@ export function makeApi(loader) {
     }
   }
 
+  /** FileStream.open, optionally with a chunk decoder (the pool's) and an on-close hook. */
+  async function openFileStream(source, config, decoder, onClose) {
+    try {
+      return await FileStream[INTERNAL](source, config, decoder, onClose);
+    } catch (error) {
+      onClose?.();
+      throw error;
+    }
+  }
+
   // ----- sealing -----
 
   function sealOptions(options) {
@@ -495,8 +513,19 @@ export function makeApi(loader) {
     return () => signal.removeEventListener('abort', handler);
   }
 
-  /** Seals `source` into the sealed format, as a byte stream. */
+  /** Seals `source` into the sealed format, as a byte stream (by the pool's workers with `pool`). */
   function seal(source, options = {}) {
+    if (options?.pool !== undefined) {
+      try {
+        if (!(options.pool instanceof StreamingWorkerPool)) throw invalid('pool', options.pool, 'a StreamingWorkerPool');
+        checkKey(options.key);
+        checkSignal(options.signal);
+      } catch (error) {
+        // A throw inside start() would escape the constructor: reject instead.
+        return new ReadableStream({ start: () => Promise.reject(error) });
+      }
+      if (options.pool.transport !== 'inline') return sealWithPool(source, options, options.pool);
+    }
     let sealer = null;
     let reader = null;
     let chunkSize = 0;
@@ -738,6 +767,17 @@ export function makeApi(loader) {
     return sync((w) => w.getStreamingConfigDefaults());
   }
 
+  const { StreamingWorkerPool, processStreamsConcurrently, sealWithPool } = makePool({
+    ready,
+    loaded,
+    loader,
+    fail,
+    errors: { StreamError, aborted, closedError, invalid },
+    openFileStream,
+    sourceReader,
+    toBytes,
+  });
+
   /** Bytes of wasm linear memory (it grows, never shrinks). */
   function memoryUsage() {
     return { wasmMemory: sync((w) => w.wasmMemoryBytes()) };
@@ -759,5 +799,7 @@ export function makeApi(loader) {
     validateStreamingConfig,
     getStreamingConfigDefaults,
     memoryUsage,
+    StreamingWorkerPool,
+    processStreamsConcurrently,
   };
 }

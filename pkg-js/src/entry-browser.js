@@ -1,13 +1,30 @@
-// The package entry for browsers and bundlers. The glue fetches the .wasm next to itself
-// (`new URL('novuspack_stream_bg.wasm', import.meta.url)`, which Vite and webpack follow).
+// The package entry for browsers and bundlers. The .wasm is found with
+// `new URL('../dist/wasm/novuspack_stream_bg.wasm', import.meta.url)`, which Vite and webpack follow.
 import init, * as glue from '../dist/wasm/novuspack_stream.js';
 import { makeApi } from './api.js';
 
+const wasmUrl = new URL('../dist/wasm/novuspack_stream_bg.wasm', import.meta.url);
+
+async function compile() {
+  try {
+    return await WebAssembly.compileStreaming(fetch(wasmUrl));
+  } catch {
+    // A server that does not send application/wasm.
+    return WebAssembly.compile(await (await fetch(wasmUrl)).arrayBuffer());
+  }
+}
+
 const loader = {
   async load() {
-    await init();
+    // Compiled once here; the same Module goes to every pool worker.
+    this.module = await compile();
+    await init({ module_or_path: this.module });
     return glue;
   },
+  workerUrl: () => new URL('./pool/worker-web.js', import.meta.url),
+  // A literal that bundlers (Vite, webpack) recognize and bundle the worker from.
+  createWorker: () => new Worker(new URL('./pool/worker-web.js', import.meta.url), { type: 'module' }),
+  createWorkerFromUrl: (url) => new Worker(url, { type: 'module' }),
 };
 
 // The same list in every entry (ESM exports are static); tests/js/exports.test.mjs checks it.
@@ -28,4 +45,6 @@ export const {
   validateStreamingConfig,
   getStreamingConfigDefaults,
   memoryUsage,
+  StreamingWorkerPool,
+  processStreamsConcurrently,
 } = makeApi(loader);

@@ -7,13 +7,19 @@ const url = new URL('../dist/wasm/novuspack_stream_bg.wasm', import.meta.url);
 
 const loader = {
   async load() {
-    await init({ module_or_path: await Deno.readFile(url) });
+    // Compiled once here; the same Module goes to every pool worker.
+    this.module = await WebAssembly.compile(await Deno.readFile(url));
+    await init({ module_or_path: this.module });
     return glue;
   },
   loadSync() {
-    initSync({ module: Deno.readFileSync(url) });
+    this.module = new WebAssembly.Module(Deno.readFileSync(url));
+    initSync({ module: this.module });
     return glue;
   },
+  workerUrl: () => new URL('./pool/worker-web.js', import.meta.url),
+  createWorker: () => new Worker(new URL('./pool/worker-web.js', import.meta.url), { type: 'module' }),
+  createWorkerFromUrl: (workerUrl) => new Worker(workerUrl, { type: 'module' }),
 };
 
 // The same list in every entry (ESM exports are static); tests/js/exports.test.mjs checks it.
@@ -34,4 +40,6 @@ export const {
   validateStreamingConfig,
   getStreamingConfigDefaults,
   memoryUsage,
+  StreamingWorkerPool,
+  processStreamsConcurrently,
 } = makeApi(loader);

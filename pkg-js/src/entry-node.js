@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
+import { Worker as NodeWorker } from 'node:worker_threads';
 import init, { initSync } from '../dist/wasm/novuspack_stream.js';
 import * as glue from '../dist/wasm/novuspack_stream.js';
 import { makeApi } from './api.js';
@@ -11,13 +12,19 @@ const url = new URL('../dist/wasm/novuspack_stream_bg.wasm', import.meta.url);
 const loader = {
   parallelism: () => availableParallelism(),
   async load() {
-    await init({ module_or_path: await readFile(url) });
+    // Compiled once here; the same Module goes to every pool worker.
+    this.module = await WebAssembly.compile(await readFile(url));
+    await init({ module_or_path: this.module });
     return glue;
   },
   loadSync() {
-    initSync({ module: readFileSync(url) });
+    this.module = new WebAssembly.Module(readFileSync(url));
+    initSync({ module: this.module });
     return glue;
   },
+  workerUrl: () => new URL('./pool/worker-node.js', import.meta.url),
+  createWorker: () => new NodeWorker(new URL('./pool/worker-node.js', import.meta.url)),
+  createWorkerFromUrl: (workerUrl) => new NodeWorker(workerUrl),
 };
 
 // The same list in every entry (ESM exports are static); tests/js/exports.test.mjs checks it.
@@ -38,4 +45,6 @@ export const {
   validateStreamingConfig,
   getStreamingConfigDefaults,
   memoryUsage,
+  StreamingWorkerPool,
+  processStreamsConcurrently,
 } = makeApi(loader);

@@ -35,4 +35,6 @@ export const {
   validateStreamingConfig,
   getStreamingConfigDefaults,
   memoryUsage,
+  StreamingWorkerPool,
+  processStreamsConcurrently,
 } = makeApi(loader);

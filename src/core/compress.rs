@@ -425,6 +425,48 @@ impl Inflater {
     }
 }
 
+/// Streaming raw-deflate (RFC 1951) compressor, push style: output per call is bounded by the
+/// caller's buffer.
+pub struct Deflater {
+    inner: Box<CompressorOxide>,
+    finished: bool,
+}
+
+impl std::fmt::Debug for Deflater {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Deflater").field("finished", &self.finished).finish()
+    }
+}
+
+impl Deflater {
+    /// A compressor at `level` (0..=10).
+    pub fn new(level: u8) -> Result<Self> {
+        if level > MAX_LEVEL {
+            return Err(crate::core::error::StreamError::invalid("compress", level, "a level from 0 to 10"));
+        }
+        let flags = create_comp_flags_from_zip_params(level.into(), -15, 0);
+        Ok(Deflater { inner: Box::new(CompressorOxide::new(flags)), finished: false })
+    }
+
+    /// Compresses `input` into `out` (not empty); with `finish`, ends the stream once all input
+    /// is consumed. Call again while output fills `out`; `done` once the stream is complete.
+    pub fn update(&mut self, input: &[u8], out: &mut [u8], finish: bool) -> Result<Progress> {
+        if self.finished {
+            return Ok(Progress { done: true, ..Progress::default() });
+        }
+        let flush = if finish { TDEFLFlush::Finish } else { TDEFLFlush::None };
+        let (status, consumed, produced) = compress(&mut self.inner, input, out, flush);
+        match status {
+            TDEFLStatus::Done => {
+                self.finished = true;
+                Ok(Progress { consumed, produced, done: true })
+            }
+            TDEFLStatus::Okay => Ok(Progress { consumed, produced, done: false }),
+            _ => Err(err(ErrorCode::InvalidArgument, "the deflate stream was misused")),
+        }
+    }
+}
+
 /// Decodes a whole gzip, zlib or raw deflate buffer (wrapper detected), refusing to produce
 /// more than `limit` bytes (`OUTPUT_LIMIT`).
 pub fn inflate_all(input: &[u8], limit: usize) -> Result<Vec<u8>> {
@@ -551,6 +593,30 @@ mod tests {
         assert_eq!(stream_decode(&bad, 1000, 1000).unwrap_err().code(), ErrorCode::ChecksumMismatch);
         assert_eq!(stream_decode(&zlib[..n - 2], 1000, 1000).unwrap_err().code(), ErrorCode::Truncated);
         assert_eq!(stream_decode(&raw[..raw.len() / 2], 1000, 1000).unwrap_err().code(), ErrorCode::Truncated);
+    }
+
+    #[test]
+    fn the_streaming_deflater_makes_raw_deflate_in_any_piece_sizes() {
+        let data = sample(300_000);
+        for (piece, out_len) in [(1_000, 100), (65_536, 4096), (300_000, 1 << 20)] {
+            let mut d = Deflater::new(6).unwrap();
+            let mut packed = Vec::new();
+            let mut out = vec![0u8; out_len];
+            let mut pos = 0;
+            loop {
+                let end = (pos + piece).min(data.len());
+                let p = d.update(&data[pos..end], &mut out, end == data.len()).unwrap();
+                packed.extend_from_slice(&out[..p.produced]);
+                pos += p.consumed;
+                if p.done {
+                    break;
+                }
+            }
+            assert_eq!(pos, data.len());
+            assert!(packed.len() < data.len() / 5);
+            assert_eq!(inflate_all(&packed, data.len()).unwrap(), data, "piece {piece}");
+        }
+        assert!(Deflater::new(11).is_err());
     }
 
     #[test]

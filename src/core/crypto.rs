@@ -247,12 +247,44 @@ pub fn v1_decrypt_in_place(key: &Key, data: &mut [u8]) -> Result<std::ops::Range
     Ok(V1_NONCE_LEN..data.len() - TAG_LEN)
 }
 
+/// SHA-256 over bytes delivered in pieces.
+#[derive(Clone, Debug, Default)]
+pub struct Digest {
+    inner: sha2::Sha256,
+}
+
+impl Digest {
+    /// A new digest.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Feeds bytes.
+    pub fn update(&mut self, data: &[u8]) {
+        sha2::Digest::update(&mut self.inner, data);
+    }
+
+    /// The 32-byte hash.
+    pub fn finish(self) -> [u8; 32] {
+        sha2::Digest::finalize(self.inner).into()
+    }
+}
+
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
 
     fn key() -> Key {
         Key::from([7u8; 32])
+    }
+
+    #[test]
+    fn digest_is_sha256() {
+        let mut d = Digest::new();
+        d.update(b"a");
+        d.update(b"bc");
+        let hex: String = d.finish().iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     }
 
     #[test]

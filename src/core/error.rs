@@ -81,6 +81,7 @@ error_codes! {
     MemoryLimit => "MEMORY_LIMIT", Validation, "The operation needs more memory than memoryLimit (or the pool's maxTotalSize) allows.";
     ReadFailed => "READ_FAILED", IO, "The source failed to deliver bytes (the cause is in the message).";
     SizeMismatch => "SIZE_MISMATCH", IO, "The source delivered more or fewer bytes than its declared size.";
+    WorkerFailed => "WORKER_FAILED", IO, "A worker died while running a job (twice: a job is retried once on a new worker).";
     KeyRequired => "KEY_REQUIRED", Security, "The data is encrypted and no key was given.";
     NotEncrypted => "NOT_ENCRYPTED", Security, "A key was given or encryption was expected, but the data is not encrypted.";
     UnsupportedVersion => "UNSUPPORTED_VERSION", Unsupported, "The sealed format version is newer than this reader.";

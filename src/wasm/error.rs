@@ -74,6 +74,27 @@ pub(crate) fn from_js(value: &JsValue, code: ErrorCode, what: &str) -> StreamErr
     StreamError::new(code, format!("{what}: {message}"))
 }
 
+/// Rebuilds a core error from a JS rejection: StreamError data keeps its code and message,
+/// anything else becomes READ_FAILED.
+pub(crate) fn error_from_js(value: &JsValue) -> StreamError {
+    let code = Reflect::get(value, &"code".into()).ok().and_then(|c| c.as_string());
+    let known = code.and_then(|c| ErrorCode::ALL.iter().copied().find(|k| k.as_str() == c));
+    match known {
+        Some(code) => {
+            let message = Reflect::get(value, &"message".into()).ok().and_then(|m| m.as_string()).unwrap_or_default();
+            let mut e = StreamError::new(code, message);
+            if let Ok(chunk) = Reflect::get(value, &"context".into()).and_then(|c| Reflect::get(&c, &"chunk".into())) {
+                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                if let Some(chunk) = chunk.as_f64() {
+                    e = e.with_chunk(chunk as u64);
+                }
+            }
+            e
+        }
+        None => from_js(value, ErrorCode::ReadFailed, "a worker failed"),
+    }
+}
+
 /// A validation error for an argument of the wrong JS type.
 pub(crate) fn wrong_type(field: &str, value: &JsValue, expected: &str) -> StreamError {
     let shown = if value.is_string() { format!("{:?}", value.as_string().unwrap_or_default()) } else { js_type(value) };

@@ -8,7 +8,9 @@
 
 mod clock;
 mod config;
+mod decoder;
 mod error;
+mod jobs;
 mod pool;
 mod seal;
 mod source;
@@ -19,6 +21,7 @@ pub use config::{
     streaming_config_defaults_js, validate_streaming_config_js,
 };
 pub use error::last_panic;
+pub use jobs::{WasmChunkCodec, WasmDeflater, WasmDigest, WasmInflater};
 pub use pool::WasmBufferPool;
 pub use seal::{WasmOpener, WasmSealer};
 pub use stream::{check_offset, WasmFileStream, WasmOpening};

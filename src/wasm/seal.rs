@@ -11,7 +11,7 @@ use crate::core::compress::{DEFAULT_LEVEL, MAX_LEVEL};
 use crate::core::error::Result;
 use crate::core::sealed::{Opener, SealOptions, Sealer};
 
-fn seal_options(options: &JsValue, key: Option<Uint8Array>) -> Result<SealOptions> {
+pub(crate) fn seal_options(options: &JsValue, key: Option<Uint8Array>) -> Result<SealOptions> {
     let f = Fields::of(options)?;
     let level = match f.get("compress") {
         None => None,

@@ -12,6 +12,7 @@ use wasm_bindgen_futures::future_to_promise;
 
 use super::clock::JsClock;
 use super::config::{stream_config, to_plain};
+use super::decoder::JsChunkDecoder;
 use super::error::{js, to_js, JsResult};
 use super::pool::WasmBufferPool;
 use super::source::JsSource;
@@ -26,7 +27,7 @@ const SCRATCH: usize = 1 << 20;
 /// A FileStream over a JS source.
 #[wasm_bindgen]
 pub struct WasmFileStream {
-    inner: Rc<FileStream<JsSource>>,
+    inner: Rc<FileStream<JsSource, JsChunkDecoder>>,
 }
 
 #[derive(Serialize)]
@@ -75,16 +76,19 @@ fn num(v: u64) -> f64 {
 #[wasm_bindgen]
 impl WasmFileStream {
     /// Checks the options and wraps `source` (Blob, ReadableStream, Uint8Array or ArrayBuffer);
-    /// `open()` on the result starts reading, `cancel()` stops an open in progress.
+    /// `open()` on the result starts reading, `cancel()` stops an open in progress. Sealed
+    /// chunks are decoded by `decoder` (a JS object with start / finish / cancel / window, as
+    /// the worker pool makes) when given, else here.
     pub fn prepare(
         source: JsValue,
         config: JsValue,
         key: Option<Uint8Array>,
         pool: &WasmBufferPool,
+        decoder: JsValue,
     ) -> JsResult<WasmOpening> {
         let config = js(stream_config(&config, key))?;
         let source = js(JsSource::from_js(source, config.size))?;
-        Ok(WasmOpening { source, config: Some(config), pool: pool.pool() })
+        Ok(WasmOpening { source, config: Some(config), pool: pool.pool(), decoder: Some(decoder) })
     }
 
     /// Resolves to the next chunk (`Uint8Array`), or `null` at the end.
@@ -236,6 +240,7 @@ pub struct WasmOpening {
     source: JsSource,
     config: Option<StreamConfig>,
     pool: BufferPool,
+    decoder: Option<JsValue>,
 }
 
 #[wasm_bindgen]
@@ -245,10 +250,12 @@ impl WasmOpening {
         let source = self.source.clone();
         let config = self.config.take();
         let pool = self.pool.clone();
+        let decoder = JsChunkDecoder::new(self.decoder.take());
         future_to_promise(async move {
             let config =
                 config.ok_or_else(|| to_js(StreamError::new(ErrorCode::Closed, "open() was already called")))?;
-            let stream = js(FileStream::open_with(source, config, Some(pool), JsClock::shared()).await)?;
+            let stream =
+                js(FileStream::open_with_decoder(source, config, Some(pool), JsClock::shared(), decoder).await)?;
             Ok(WasmFileStream { inner: Rc::new(stream) }.into())
         })
     }

@@ -95,7 +95,7 @@ fn seal(data: &[u8], key: Option<Uint8Array>, chunk_size: u32, compress: bool) -
 
 async fn open(source: JsValue, config: JsValue, key: Option<Uint8Array>) -> Result<WasmFileStream, JsValue> {
     let pool = WasmBufferPool::new(JsValue::UNDEFINED).unwrap();
-    let mut opening = WasmFileStream::prepare(source, config, key, &pool)?;
+    let mut opening = WasmFileStream::prepare(source, config, key, &pool, JsValue::UNDEFINED)?;
     let value = JsFuture::from(opening.open()).await?;
     Ok(WasmFileStream::try_from_js_value(value).expect("open resolves to a WasmFileStream"))
 }

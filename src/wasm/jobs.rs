@@ -1,0 +1,254 @@
+//! What a worker runs: stateless, position-explicit chunk primitives over one sealed file's
+//! parameters (`WasmChunkCodec`), and push-style job primitives (`WasmDeflater`,
+//! `WasmInflater`, `WasmDigest`) that a worker feeds piece by piece, checking for cancellation
+//! between pieces.
+
+use std::cell::RefCell;
+
+use js_sys::Uint8Array;
+use wasm_bindgen::prelude::*;
+
+use super::config::{key_from, Fields};
+use super::error::{js, JsResult};
+use crate::core::compress::{ChunkCompressor, ChunkInflater, CompressedFormat, Deflater, Inflater, MAX_LEVEL};
+use crate::core::crypto::Digest;
+use crate::core::error::{err, ErrorCode};
+use crate::core::sealed::{ChunkCodec, Header, RecordPrefix, PREFIX_LEN};
+
+fn to_u64(v: f64) -> u64 {
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let v = v.max(0.0) as u64;
+    v
+}
+
+/// One sealed file's parameters (header and subkey) and its chunk primitives.
+#[wasm_bindgen]
+pub struct WasmChunkCodec {
+    codec: ChunkCodec,
+    compressor: RefCell<Option<(u8, ChunkCompressor)>>,
+    inflater: RefCell<ChunkInflater>,
+    last_deflated: std::cell::Cell<bool>,
+}
+
+#[wasm_bindgen]
+impl WasmChunkCodec {
+    /// The codec of a file with this 48-byte header (and its key, if encrypted).
+    #[wasm_bindgen(constructor)]
+    pub fn new(header: &[u8], key: Option<Uint8Array>) -> JsResult<WasmChunkCodec> {
+        let header = js(Header::parse(header))?;
+        let codec = js(ChunkCodec::new(header, js(key_from(key))?.as_ref()))?;
+        Ok(Self::with(codec))
+    }
+
+    /// A codec for a new file: `{ compress, chunkSize, size }` as for sealing, a fresh salt.
+    #[wasm_bindgen(js_name = forSealing)]
+    pub fn for_sealing(options: JsValue, key: Option<Uint8Array>) -> JsResult<WasmChunkCodec> {
+        let options = js(super::seal::seal_options(&options, key))?;
+        let header = js(options.header())?;
+        Ok(Self::with(js(ChunkCodec::new(header, options.key.as_ref()))?))
+    }
+
+    fn with(codec: ChunkCodec) -> WasmChunkCodec {
+        WasmChunkCodec {
+            codec,
+            compressor: RefCell::new(None),
+            inflater: RefCell::new(ChunkInflater::new()),
+            last_deflated: std::cell::Cell::new(false),
+        }
+    }
+
+    /// The 48-byte header.
+    #[wasm_bindgen(js_name = headerBytes)]
+    pub fn header_bytes(&self) -> Vec<u8> {
+        self.codec.header_bytes().to_vec()
+    }
+
+    /// Plaintext bytes per chunk.
+    #[wasm_bindgen(getter, js_name = chunkSize)]
+    pub fn chunk_size(&self) -> u32 {
+        self.codec.header().chunk_size
+    }
+
+    /// Deflate level chunks are compressed at (0..10), or undefined when stored.
+    #[wasm_bindgen(getter)]
+    pub fn compressed(&self) -> bool {
+        self.codec.header().compressed
+    }
+
+    /// Opens chunk `chunk` from its record: verifies, decrypts, inflates; the plaintext must be
+    /// exactly `plain_len` bytes and the last-chunk flag must be `last`.
+    #[wasm_bindgen(js_name = openChunk)]
+    pub fn open_chunk(&self, chunk: f64, last: bool, mut record: Vec<u8>, plain_len: u32) -> JsResult<Vec<u8>> {
+        let chunk = to_u64(chunk);
+        if record.len() < PREFIX_LEN {
+            return Err(super::error::to_js(err(ErrorCode::Corrupted, "a chunk record is shorter than its prefix")));
+        }
+        let prefix = RecordPrefix::parse(record[..PREFIX_LEN].try_into().expect("checked length"));
+        let mut out = vec![0u8; plain_len as usize];
+        let (len, _) =
+            js(self.codec.open_chunk(chunk, Some(last), &mut record, &mut self.inflater.borrow_mut(), &mut out))?;
+        if len != out.len() {
+            return Err(super::error::to_js(
+                err(ErrorCode::Corrupted, format!("chunk {chunk}: {len} plaintext bytes, expected {}", out.len()))
+                    .with_chunk(chunk),
+            ));
+        }
+        self.last_deflated.set(prefix.deflated);
+        Ok(out)
+    }
+
+    /// Whether the last opened chunk was deflated.
+    #[wasm_bindgen(getter, js_name = lastDeflated)]
+    pub fn last_deflated(&self) -> bool {
+        self.last_deflated.get()
+    }
+
+    /// Seals chunk `chunk` (deflating at `level` when the file is compressed and that shrinks it).
+    #[wasm_bindgen(js_name = sealChunk)]
+    pub fn seal_chunk(&self, chunk: f64, last: bool, plaintext: &[u8], level: u8) -> JsResult<Vec<u8>> {
+        if plaintext.len() > self.codec.chunk_size() {
+            return Err(super::error::to_js(err(ErrorCode::InvalidArgument, "a chunk is longer than the chunk size")));
+        }
+        let mut out = Vec::with_capacity(self.codec.max_record_len());
+        let mut slot = self.compressor.borrow_mut();
+        let compressor = if self.codec.header().compressed {
+            if slot.as_ref().is_none_or(|(l, _)| *l != level) {
+                *slot = Some((level, js(ChunkCompressor::new(level.min(MAX_LEVEL)))?));
+            }
+            slot.as_mut().map(|(_, c)| c)
+        } else {
+            None
+        };
+        self.codec.seal_chunk(to_u64(chunk), last, plaintext, compressor, &mut out);
+        Ok(out)
+    }
+
+    /// The index record and footer that end a file of `total` plaintext bytes whose chunk
+    /// records have these lengths, the index starting at `index_offset`.
+    #[wasm_bindgen(js_name = sealIndex)]
+    pub fn seal_index(&self, total: f64, record_lens: &[u32], index_offset: f64) -> Vec<u8> {
+        let (mut index, footer) = self.codec.seal_index(to_u64(total), record_lens, to_u64(index_offset));
+        index.extend_from_slice(&footer.to_bytes());
+        index
+    }
+}
+
+/// Push-style raw deflate.
+#[wasm_bindgen]
+pub struct WasmDeflater {
+    inner: Deflater,
+}
+
+#[wasm_bindgen]
+impl WasmDeflater {
+    /// A compressor at `level` (0..10).
+    #[wasm_bindgen(constructor)]
+    pub fn new(level: u8) -> JsResult<WasmDeflater> {
+        Ok(WasmDeflater { inner: js(Deflater::new(level))? })
+    }
+
+    /// Compresses `input` (all of it); with `finish`, ends the stream.
+    pub fn update(&mut self, input: &[u8], finish: bool) -> JsResult<Vec<u8>> {
+        let mut out = Vec::new();
+        let mut buf = vec![0u8; (input.len() / 2).clamp(4096, 1 << 20)];
+        let mut pos = 0;
+        loop {
+            let p = js(self.inner.update(&input[pos..], &mut buf, finish))?;
+            out.extend_from_slice(&buf[..p.produced]);
+            pos += p.consumed;
+            if p.done || (pos == input.len() && p.produced < buf.len() && !finish) {
+                return Ok(out);
+            }
+        }
+    }
+}
+
+/// Push-style decoding of gzip, zlib or raw deflate (detected from the first bytes), with a
+/// limit on the output.
+#[wasm_bindgen]
+pub struct WasmInflater {
+    inner: Option<Inflater>,
+    limit: u64,
+    produced: u64,
+}
+
+#[wasm_bindgen]
+impl WasmInflater {
+    /// A decoder that refuses to produce more than `limit` bytes (OUTPUT_LIMIT).
+    #[wasm_bindgen(constructor)]
+    pub fn new(limit: f64) -> WasmInflater {
+        WasmInflater { inner: None, limit: to_u64(limit), produced: 0 }
+    }
+
+    /// Decodes `input` (all of it) and returns what it produced.
+    pub fn update(&mut self, input: &[u8]) -> JsResult<Vec<u8>> {
+        let inner = self.inner.get_or_insert_with(|| Inflater::new(CompressedFormat::detect(input)));
+        let mut out = Vec::new();
+        let mut buf = vec![0u8; 64 * 1024];
+        let mut pos = 0;
+        loop {
+            let p = js(inner.update(&input[pos..], &mut buf))?;
+            self.produced += p.produced as u64;
+            if self.produced > self.limit {
+                return Err(super::error::to_js(err(
+                    ErrorCode::OutputLimit,
+                    format!("output exceeds the limit of {} bytes", self.limit),
+                )));
+            }
+            out.extend_from_slice(&buf[..p.produced]);
+            pos += p.consumed;
+            if p.done || (p.consumed == 0 && p.produced == 0) {
+                return Ok(out);
+            }
+        }
+    }
+
+    /// Declares the end of input: throws unless the compressed stream was complete.
+    pub fn finish(&self) -> JsResult<()> {
+        match &self.inner {
+            Some(inner) => js(inner.finish()),
+            None => Err(super::error::to_js(err(ErrorCode::Truncated, "no compressed data"))),
+        }
+    }
+}
+
+/// Push-style SHA-256.
+#[wasm_bindgen]
+#[derive(Default)]
+pub struct WasmDigest {
+    inner: Option<Digest>,
+}
+
+#[wasm_bindgen]
+impl WasmDigest {
+    /// A new digest.
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> WasmDigest {
+        WasmDigest { inner: Some(Digest::new()) }
+    }
+
+    /// Feeds bytes.
+    pub fn update(&mut self, data: &[u8]) {
+        if let Some(d) = self.inner.as_mut() {
+            d.update(data);
+        }
+    }
+
+    /// The 32-byte hash (once).
+    pub fn finish(&mut self) -> Vec<u8> {
+        self.inner.take().map(|d| d.finish().to_vec()).unwrap_or_default()
+    }
+}
+
+/// Options fields shared by job ops: the deflate level (`compress`: true = 6).
+#[wasm_bindgen(js_name = deflateLevel)]
+pub fn deflate_level(options: JsValue) -> JsResult<u8> {
+    let f = js(Fields::of(&options))?;
+    match f.get("compress") {
+        Some(v) if v.as_bool() == Some(true) => Ok(crate::core::compress::DEFAULT_LEVEL),
+        Some(v) if v.as_f64().is_some() => {
+            js(f.number("compress", 0, u64::from(MAX_LEVEL))).map(|l| u8::try_from(l.unwrap_or(6)).unwrap_or(6))
+        }
+        _ => Ok(crate::core::compress::DEFAULT_LEVEL),
+    }
+}
