@@ -28,14 +28,7 @@ export type Source = Blob | ReadableStream<Uint8Array> | Uint8Array | ArrayBuffe
 
 /** The NovusPack structured error categories. */
 export type ErrorType =
-  | 'Validation'
-  | 'IO'
-  | 'Security'
-  | 'Unsupported'
-  | 'Context'
-  | 'Corruption'
-  | 'Encryption'
-  | 'Compression';
+  'Validation' | 'IO' | 'Security' | 'Unsupported' | 'Context' | 'Corruption' | 'Encryption' | 'Compression';
 
 /**
  * Stable error codes (see the README's table). Authentication failures are deliberately
@@ -90,7 +83,13 @@ export interface ErrorContext {
  * ```
  */
 export class StreamError extends Error {
-  constructor(type: ErrorType, code: ErrorCode | string, message: string, context?: ErrorContext, options?: ErrorOptions);
+  constructor(
+    type: ErrorType,
+    code: ErrorCode | string,
+    message: string,
+    context?: ErrorContext,
+    options?: ErrorOptions,
+  );
   readonly name: 'StreamError';
   readonly type: ErrorType;
   readonly code: ErrorCode | string;
@@ -238,6 +237,8 @@ export interface SealOptions {
    */
   size?: number;
   signal?: AbortSignal;
+  /** seal(): chunks are sealed by this pool's workers (sealTransform ignores it). */
+  pool?: StreamingWorkerPool;
 }
 
 /**
@@ -259,7 +260,10 @@ export function sealTransform(options?: SealOptions): TransformStream<Uint8Array
  * const plain = response.body!.pipeThrough(unsealTransform({ key }));
  * ```
  */
-export function unsealTransform(options: { key?: Uint8Array; signal?: AbortSignal }): TransformStream<Uint8Array, Uint8Array>;
+export function unsealTransform(options: {
+  key?: Uint8Array;
+  signal?: AbortSignal;
+}): TransformStream<Uint8Array, Uint8Array>;
 /** 32 random bytes from crypto.getRandomValues. */
 export function generateKey(): Uint8Array;
 
@@ -433,6 +437,137 @@ export function createStreamingConfig(): Required<StreamingConfig>;
 export function validateStreamingConfig(config: StreamingConfig): void;
 /** Every default value. */
 export function getStreamingConfigDefaults(): Record<string, unknown>;
+
+// ---------------------------------------------------------------- worker pool
+
+/** Options of a {@link StreamingWorkerPool}. */
+export interface StreamingWorkerPoolConfig extends StreamingConcurrencyConfig {
+  /**
+   * 'auto' (default) picks 'shared' where SharedArrayBuffer can be shared (cross-origin isolated
+   * pages, Node worker_threads, Deno), 'message' where it cannot, 'inline' where there are no
+   * Workers (Cloudflare Workers, Deno Deploy).
+   */
+  transport?: 'auto' | 'shared' | 'message' | 'inline';
+  /** The worker script, when self-hosted (CSP, a CDN): pkg-js/src/pool/worker-web.js (worker-node.js in Node). */
+  workerUrl?: string | URL;
+  /** Makes a worker (a Web Worker, or a worker_threads Worker in Node) for the given script URL. */
+  createWorker?: (url: URL) => Worker;
+}
+
+/** A unit of work for {@link StreamingWorkerPool.submitStreamingJob}. */
+export interface StreamingJob {
+  /** Echoed in the result (default `job-<n>`). */
+  id?: string;
+  /**
+   * 'deflate': raw deflate (RFC 1951) out (`options.compress`: level, default 6); 'inflate':
+   * raw deflate, zlib or gzip in (detected; `options.memoryLimit` caps the output, default
+   * 1 GiB, past it OUTPUT_LIMIT); 'seal' / 'unseal': the sealed format (`options.key`,
+   * `compress`, `chunkSize`); 'digest': SHA-256 of the bytes, of the plaintext if they are
+   * sealed.
+   */
+  op: 'seal' | 'unseal' | 'inflate' | 'deflate' | 'digest';
+  /** Read whole before the job runs (a job's output is whole too). */
+  input: Blob | Uint8Array | ReadableStream<Uint8Array>;
+  options?: SealOptions & StreamConfig;
+  /** Higher runs first; equal priorities run in submission order. */
+  priority?: number;
+  /** Removes the job from the queue, or stops it between pieces of 256 KiB. */
+  signal?: AbortSignal;
+}
+
+export interface StreamingResult {
+  id: string;
+  output: Uint8Array;
+  bytesIn: number;
+  bytesOut: number;
+  /** Index of the worker that ran it (0 inline). */
+  worker: number;
+  /** ms from submission to completion. */
+  elapsed: number;
+}
+
+export interface LatencySummary {
+  p50: number;
+  p99: number;
+  count: number;
+}
+
+export interface WorkerStats {
+  id: number;
+  jobs: number;
+  failed: number;
+  bytes: number;
+  /** ms spent running jobs. */
+  busyTime: number;
+  /** How many times this worker was replaced after dying. */
+  restarts: number;
+  active: boolean;
+}
+
+export interface StreamingStats {
+  isRunning: boolean;
+  transport: 'shared' | 'message' | 'inline';
+  totalWorkers: number;
+  activeWorkers: number;
+  jobsProcessed: number;
+  jobsFailed: number;
+  /** Jobs run again after their worker died (once each at most). */
+  jobsRetried: number;
+  jobsInQueue: number;
+  jobsRunning: number;
+  /** Submitters waiting for room in the queue (backpressure). */
+  jobsWaitingForRoom: number;
+  bytesProcessed: number;
+  workers: WorkerStats[];
+  /** ms between queueing and running, over recent jobs. */
+  queueWait: LatencySummary;
+  /** ms of running, over recent jobs. */
+  runTime: LatencySummary;
+}
+
+/**
+ * Workers that run jobs and decode or seal chunks in parallel. Tasks wait in a queue of
+ * `workerBufferSize` (submitters wait for room, highest priority first), at most
+ * `maxConcurrentOps` run at once. A worker that dies mid-job is replaced and the job retried
+ * once on another worker, then rejected with WORKER_FAILED; no job completes twice.
+ * @example
+ * ```ts
+ * const pool = new StreamingWorkerPool({ maxWorkers: 4 });
+ * const stream = await pool.open(file, { key });            // chunks decoded on 4 workers
+ * const sealed = seal(file, { key, compress: true, pool });  // chunks sealed on 4 workers
+ * await pool.stop();
+ * ```
+ */
+export class StreamingWorkerPool {
+  constructor(config?: StreamingWorkerPoolConfig);
+  /** What 'auto' chose: 'shared' = the SharedArrayBuffer job queue; 'message' = postMessage; 'inline' = no Worker. */
+  readonly transport: 'shared' | 'message' | 'inline';
+  /** Starts the workers (the first submit or open does it too). */
+  start(options?: { signal?: AbortSignal }): Promise<void>;
+  /** Finishes running jobs (up to workerTimeout), rejects queued ones with a 'Context' error, ends every worker. */
+  stop(options?: { signal?: AbortSignal }): Promise<void>;
+  submitStreamingJob(job: StreamingJob): Promise<StreamingResult>;
+  /**
+   * A FileStream whose sealed chunks are decoded by the workers, output in order; the
+   * chunkProcessingMode sets the read-ahead: Sequential (one chunk), Parallel (two per worker),
+   * Adaptive (tuned from how long the reader waits). Other sources open as usual.
+   */
+  open(
+    source: Source,
+    config?: StreamConfig & { chunkProcessingMode?: ChunkModeValue; priority?: number },
+  ): Promise<FileStream>;
+  getStreamingStats(): StreamingStats;
+}
+
+/**
+ * Runs `processor` over every stream, at most `maxConcurrentOps` (or the worker count) at
+ * once; resolves to one slot per stream, in order: null, or the error it threw.
+ */
+export function processStreamsConcurrently(
+  streams: FileStream[],
+  processor: (stream: FileStream) => Promise<void>,
+  config?: StreamingConcurrencyConfig,
+): Promise<(Error | null)[]>;
 
 /** Bytes of wasm linear memory (it grows, never shrinks). */
 export function memoryUsage(): { wasmMemory: number };

@@ -20,7 +20,12 @@ function listFiles(dir) {
 
 /** A hash of everything that goes into the wasm build. */
 function inputsHash(matrix) {
-  const files = [...listFiles(join(root, 'src')), join(root, 'Cargo.toml'), join(root, 'Cargo.lock'), join(root, 'wasm-pack.toml')];
+  const files = [
+    ...listFiles(join(root, 'src')),
+    join(root, 'Cargo.toml'),
+    join(root, 'Cargo.lock'),
+    join(root, 'wasm-pack.toml'),
+  ];
   const hash = createHash('sha256');
   for (const file of files.sort()) {
     hash.update(relative(root, file));
@@ -44,7 +49,17 @@ export async function build({ force = false } = {}) {
     await step(`wasm-pack build (${b.name})`, () =>
       run(
         'wasm-pack',
-        ['build', '--target', b.target, `--${b.profile}`, '--out-dir', b['out-dir'], '--out-name', b['out-name'], '--no-pack'],
+        [
+          'build',
+          '--target',
+          b.target,
+          `--${b.profile}`,
+          '--out-dir',
+          b['out-dir'],
+          '--out-name',
+          b['out-name'],
+          '--no-pack',
+        ],
         { env: { ...env, ...(b.rustflags ? { RUSTFLAGS: b.rustflags } : {}) } },
       ),
     );

@@ -23,7 +23,9 @@ function lockedWasmBindgenVersion() {
 export async function ensureRustToolchain() {
   const targets = output('rustup', ['target', 'list', '--installed']) ?? '';
   if (!targets.split('\n').includes('wasm32-unknown-unknown')) {
-    await step('rustup target add wasm32-unknown-unknown', () => run('rustup', ['target', 'add', 'wasm32-unknown-unknown']));
+    await step('rustup target add wasm32-unknown-unknown', () =>
+      run('rustup', ['target', 'add', 'wasm32-unknown-unknown']),
+    );
   }
   if (!existsSync(join(root, 'Cargo.lock'))) await run('cargo', ['generate-lockfile']);
   const wanted = lockedWasmBindgenVersion();
@@ -41,9 +43,14 @@ export async function ensureRustToolchain() {
 
 function aptInstall(packages) {
   if (process.getuid?.() !== 0) {
-    throw new Error(`missing ${packages.join(', ')}: install them (apt-get install ${packages.join(' ')}) or run as root`);
+    throw new Error(
+      `missing ${packages.join(', ')}: install them (apt-get install ${packages.join(' ')}) or run as root`,
+    );
   }
-  return run('sh', ['-c', `apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${packages.join(' ')}`]);
+  return run('sh', [
+    '-c',
+    `apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${packages.join(' ')}`,
+  ]);
 }
 
 export async function ensureBrowsers() {

@@ -64,13 +64,14 @@ async function step(name, fn) {
 }
 
 function nodeTest(files, extraEnv, cwd) {
-  return capture(process.execPath, ['--test', '--test-reporter=tap', ...files], { cwd, env: { ...env, ...extraEnv } }).then(
-    (text) => {
-      const { pass, fail } = tapCount(text);
-      if (fail > 0 || pass === 0) throw new Error(`${files.join(' ')}: ${pass} passed, ${fail} failed`);
-      return pass;
-    },
-  );
+  return capture(process.execPath, ['--test', '--test-reporter=tap', ...files], {
+    cwd,
+    env: { ...env, ...extraEnv },
+  }).then((text) => {
+    const { pass, fail } = tapCount(text);
+    if (fail > 0 || pass === 0) throw new Error(`${files.join(' ')}: ${pass} passed, ${fail} failed`);
+    return pass;
+  });
 }
 
 const started = Date.now();
@@ -82,6 +83,9 @@ await ensureBrowsers();
 
 await step('rustfmt', async () => {
   await capture('cargo', ['fmt', '--check']);
+});
+await step('prettier (JavaScript formatting)', async () => {
+  await capture(join(root, 'node_modules', '.bin', 'prettier'), ['--check', '.'], { cwd: root });
 });
 await step('clippy native', async () => {
   await capture('cargo', ['clippy', '--all-targets', '--', '-D', 'warnings']);
@@ -100,7 +104,9 @@ const wasmPackTest = (args, extraEnv = {}) =>
   capture('wasm-pack', ['test', ...args], { env: { ...env, ...extraEnv } }).then(rustCount);
 await step('wasm-bindgen suite: Node', () => wasmPackTest(['--node', '--', '--test', 'node']));
 await step('wasm-bindgen suite: Chromium page + worker', () =>
-  wasmPackTest(['--headless', '--chrome', '--', '--test', 'browser', '--test', 'worker'], { CHROMEDRIVER: '/usr/bin/chromedriver' }),
+  wasmPackTest(['--headless', '--chrome', '--', '--test', 'browser', '--test', 'worker'], {
+    CHROMEDRIVER: '/usr/bin/chromedriver',
+  }),
 );
 if (!quick) {
   await step('wasm-bindgen suite: Firefox page + worker', () =>
@@ -110,7 +116,9 @@ if (!quick) {
   );
 }
 
-await step('package exports agree with index.d.ts', () => nodeTest([join(root, 'tests', 'js', 'exports.test.mjs')], {}));
+await step('package exports agree with index.d.ts', () =>
+  nodeTest([join(root, 'tests', 'js', 'exports.test.mjs')], {}),
+);
 await step('npm pack + install into an empty project', async () => {
   for (const f of readdirSync(buildDir)) if (f.endsWith('.tgz')) rmSync(join(buildDir, f));
   await capture('npm', ['pack', '--pack-destination', buildDir, '--silent']);
@@ -119,11 +127,18 @@ await step('npm pack + install into an empty project', async () => {
   mkdirSync(installDir, { recursive: true });
   writeFileSync(
     join(installDir, 'package.json'),
-    JSON.stringify({ name: 'pkg-test', private: true, type: 'module', dependencies: { 'novuspack-stream': `file:../${tarball}` } }),
+    JSON.stringify({
+      name: 'pkg-test',
+      private: true,
+      type: 'module',
+      dependencies: { 'novuspack-stream': `file:../${tarball}` },
+    }),
   );
   await capture('npm', ['install', '--no-audit', '--no-fund', '--silent'], { cwd: installDir });
   cpSync(join(root, 'tests', 'js'), join(installDir, 'tests'), { recursive: true });
-  const files = JSON.parse(readFileSync(join(installDir, 'node_modules', 'novuspack-stream', 'package.json'), 'utf8')).files;
+  const files = JSON.parse(
+    readFileSync(join(installDir, 'node_modules', 'novuspack-stream', 'package.json'), 'utf8'),
+  ).files;
   log(`installed ${tarball} (${files.length} file patterns)`);
 });
 
@@ -146,7 +161,14 @@ await step('typings: tsc on a file using every export', async () => {
 });
 await step('JS suite: Node (packed package)', () => nodeTest(['node.test.mjs'], suiteEnv, testsDir));
 await step('JS suite: Chromium (packed package, Playwright)', () => nodeTest(['browser.test.mjs'], suiteEnv, testsDir));
-await step('JS suite: Deno (packed package)', async () => {
+await step('pool suite: Node worker_threads (shared, message)', () =>
+  nodeTest(['pool.node.test.mjs'], suiteEnv, testsDir),
+);
+await step('pool suite: Chromium isolated (shared) and not (message)', () =>
+  nodeTest(['pool.browser.test.mjs'], suiteEnv, testsDir),
+);
+await step('pool suite: workerd (inline)', () => nodeTest(['workerd-pool.test.mjs'], suiteEnv, testsDir));
+await step('JS suite and pool suite: Deno (packed package)', async () => {
   const pkgDir = join(installDir, 'node_modules', 'novuspack-stream');
   const text = await capture(
     join(root, 'node_modules', '.bin', 'deno'),
@@ -158,6 +180,7 @@ await step('JS suite: Deno (packed package)', async () => {
       `--allow-write=${report}`,
       'deno.test.mjs',
       'deno-imports.test.mjs',
+      'pool.deno.test.mjs',
     ],
     { cwd: testsDir, env: { ...env, ...suiteEnv, NO_COLOR: '1' } },
   );
@@ -178,10 +201,20 @@ await step('Node CommonJS project', () => nodeTest(['commonjs.test.mjs'], suiteE
 await step('CLI (installed bin)', () => nodeTest(['cli.test.mjs'], suiteEnv, testsDir));
 await step('demo page (Playwright)', () => nodeTest([join(root, 'tests', 'js', 'demo.test.mjs')], suiteEnv));
 
-const figures = existsSync(report) ? readFileSync(report, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [];
+const figures = existsSync(report)
+  ? readFileSync(report, 'utf8')
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l))
+  : [];
 const total = summary.reduce((n, s) => n + (typeof s.tests === 'number' ? s.tests : 0), 0);
-writeFileSync(join(buildDir, 'test-summary.json'), JSON.stringify({ summary, figures, seconds: (Date.now() - started) / 1000 }, null, 2));
+writeFileSync(
+  join(buildDir, 'test-summary.json'),
+  JSON.stringify({ summary, figures, seconds: (Date.now() - started) / 1000 }, null, 2),
+);
 log('summary:');
-for (const s of summary) log(`  ${s.name.padEnd(48)} ${String(s.tests ?? '-').padStart(5)} tests ${s.seconds.toFixed(1).padStart(7)} s`);
+for (const s of summary)
+  log(`  ${s.name.padEnd(48)} ${String(s.tests ?? '-').padStart(5)} tests ${s.seconds.toFixed(1).padStart(7)} s`);
 for (const f of figures) log(`  measured: ${JSON.stringify(f)}`);
 log(`all passed: ${total} tests in ${((Date.now() - started) / 1000).toFixed(0)} s`);

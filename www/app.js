@@ -1,7 +1,7 @@
 // The demo: seal a chosen file (streamed from disk, never held whole in memory), then open a
 // sealed file with its key, verify it end to end with a progress bar, and browse it with
 // random access. The UI stays responsive: all work is async and chunked.
-import { BufferPool, FileStream, generateKey, ready, seal } from 'novuspack-stream';
+import { BufferPool, FileStream, StreamingWorkerPool, generateKey, ready, seal } from 'novuspack-stream';
 
 const $ = (id) => document.getElementById(id);
 const hex = (bytes) => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
@@ -19,6 +19,44 @@ const pool = new BufferPool({ maxTotalSize: 256 * 1024 * 1024 });
 $('runtime').textContent = `crossOriginIsolated: ${self.crossOriginIsolated}, cores: ${navigator.hardwareConcurrency}`;
 let sealedBlob = null;
 let stream = null;
+let workers = null;
+
+const cores = navigator.hardwareConcurrency || 2;
+for (let n = 1; n <= Math.max(4, cores); n++) $('pool-size').add(new Option(String(n), String(n), false, n === cores));
+
+/** The worker pool, (re)started at the chosen size; null when it is switched off. */
+async function workerPool() {
+  if (!$('pool-on').checked) return null;
+  const size = Number($('pool-size').value);
+  if (!workers || workers.getStreamingStats().totalWorkers !== size) {
+    await workers?.stop();
+    workers = new StreamingWorkerPool({ maxWorkers: size });
+    await workers.start();
+  }
+  return workers;
+}
+
+function showWorkers() {
+  if (!workers) {
+    $('pool-view').textContent = $('pool-on').checked ? 'starts on first use' : 'off: everything runs on this page';
+    return;
+  }
+  const s = workers.getStreamingStats();
+  const busiest = Math.max(1, ...s.workers.map((w) => w.busyTime));
+  const rows = s.workers
+    .map(
+      (w) =>
+        `<div class="worker-row${w.active ? ' active' : ''}" data-worker="${w.id}" data-jobs="${w.jobs}"><span>worker ${w.id}</span>` +
+        `<div class="worker-bar"><div style="width:${((100 * w.busyTime) / busiest).toFixed(0)}%"></div></div>` +
+        `<span>${w.jobs} tasks · ${mb(w.bytes)} · ${(w.busyTime / 1000).toFixed(2)} s busy</span></div>`,
+    )
+    .join('');
+  $('pool-view').innerHTML =
+    `<p id="pool-summary" data-transport="${s.transport}">transport <b>${s.transport}</b> · ${s.totalWorkers} workers, ${s.activeWorkers} busy · ` +
+    `${s.jobsProcessed} tasks done, ${s.jobsInQueue} queued · queue wait p50 ${s.queueWait.p50.toFixed(1)} ms, run p50 ${s.runTime.p50.toFixed(1)} ms</p>` +
+    rows;
+}
+setInterval(showWorkers, 250);
 
 function status(id, text, error = false) {
   $(id).textContent = text;
@@ -48,12 +86,23 @@ $('seal-start').onclick = async () => {
   try {
     const key = fromHex($('seal-key').value);
     const level = $('seal-level').value;
-    const options = { key, compress: level === 'off' ? false : Number(level), chunkSize: Number($('seal-chunk').value) };
+    const options = {
+      key,
+      compress: level === 'off' ? false : Number(level),
+      chunkSize: Number($('seal-chunk').value),
+      size: file.size,
+      pool: (await workerPool()) ?? undefined,
+    };
     const start = performance.now();
-    const sealed = seal(file.stream().pipeThrough(meter(file.size, (done, total) => {
-      $('seal-progress').value = done / total;
-      status('seal-status', `${mb(done)} of ${mb(total)} · ${mb((done / (performance.now() - start)) * 1000)}/s`);
-    })), options);
+    const sealed = seal(
+      file.stream().pipeThrough(
+        meter(file.size, (done, total) => {
+          $('seal-progress').value = done / total;
+          status('seal-status', `${mb(done)} of ${mb(total)} · ${mb((done / (performance.now() - start)) * 1000)}/s`);
+        }),
+      ),
+      options,
+    );
     let blob;
     if (window.showSaveFilePicker && file.size > 512 * 1024 * 1024) {
       // Very large results go straight to disk.
@@ -66,7 +115,10 @@ $('seal-start').onclick = async () => {
     sealedBlob = new File([blob], `${file.name}.sealed`);
     $('seal-progress').value = 1;
     const ms = performance.now() - start;
-    status('seal-status', `sealed ${mb(file.size)} into ${mb(sealedBlob.size)} (${((100 * sealedBlob.size) / Math.max(1, file.size)).toFixed(1)}%) in ${duration(ms)}`);
+    status(
+      'seal-status',
+      `sealed ${mb(file.size)} into ${mb(sealedBlob.size)} (${((100 * sealedBlob.size) / Math.max(1, file.size)).toFixed(1)}%) in ${duration(ms)}`,
+    );
     $('seal-download').href = URL.createObjectURL(sealedBlob);
     $('seal-download').download = sealedBlob.name;
     $('seal-result').hidden = false;
@@ -92,7 +144,10 @@ async function openSealed(file) {
   $('open-progress').value = 0;
   try {
     const key = fromHex($('open-key').value);
-    stream = await FileStream.open(file, { key, isCompressed: true, pool });
+    const pooled = await workerPool();
+    stream = pooled
+      ? await pooled.open(file, { key, isCompressed: true, pool })
+      : await FileStream.open(file, { key, isCompressed: true, pool });
     const total = stream.size;
     // One verifying pass over every chunk, at the reader's pace.
     let last = 0;
@@ -104,7 +159,10 @@ async function openSealed(file) {
         last = now;
         const p = stream.progress();
         $('open-progress').value = total ? p.bytesRead / total : 0;
-        status('open-status', `verified ${mb(p.bytesRead)} of ${mb(total)} · ${mb(p.readSpeed)}/s · ${duration(stream.estimatedTimeRemaining())} left`);
+        status(
+          'open-status',
+          `verified ${mb(p.bytesRead)} of ${mb(total)} · ${mb(p.readSpeed)}/s · ${duration(stream.estimatedTimeRemaining())} left`,
+        );
       }
     }
     const s = stream.getStats();
@@ -134,7 +192,11 @@ async function show(offset) {
   for (let i = 0; i < n; i += 16) {
     const row = bytes.subarray(i, Math.min(i + 16, n));
     const text = Array.from(row, (b) => (b >= 32 && b < 127 ? String.fromCharCode(b) : '.')).join('');
-    lines.push(`${(offset + i).toString(16).padStart(10, '0')}  ${Array.from(row, (b) => b.toString(16).padStart(2, '0')).join(' ').padEnd(47)}  ${text}`);
+    lines.push(
+      `${(offset + i).toString(16).padStart(10, '0')}  ${Array.from(row, (b) => b.toString(16).padStart(2, '0'))
+        .join(' ')
+        .padEnd(47)}  ${text}`,
+    );
   }
   $('view-hex').textContent = lines.join('\n');
   $('view-hex').dataset.offset = String(offset);
@@ -157,5 +219,7 @@ setInterval(() => {
   $('pool-stats').textContent =
     `held ${mb(s.totalSize)} in ${s.bufferCount} buffers (${s.activeBuffers} lent, ${s.freeBuffers} free) · ` +
     `hits ${s.hits} · misses ${s.misses} · evictions ${s.evictions} · utilization ${(100 * s.utilization).toFixed(0)}%\n` +
-    s.classes.map((c) => `  class ${c.size} B: ${c.active} lent, ${c.free} free, ${c.hits} hits, ${c.misses} misses`).join('\n');
+    s.classes
+      .map((c) => `  class ${c.size} B: ${c.active} lent, ${c.free} free, ${c.hits} hits, ${c.misses} misses`)
+      .join('\n');
 }, 500);

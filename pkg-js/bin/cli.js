@@ -37,7 +37,8 @@ function describe(error) {
   if (error instanceof StreamError) {
     if (error.code === 'AUTH_FAILED') return ['wrong key, or the file was modified (AUTH_FAILED)', EXIT.auth];
     if (error.code === 'KEY_REQUIRED') return ['the file is encrypted: give --key-file (KEY_REQUIRED)', EXIT.usage];
-    if (error.code === 'NOT_ENCRYPTED') return ['the file is not encrypted, but a key was given (NOT_ENCRYPTED)', EXIT.usage];
+    if (error.code === 'NOT_ENCRYPTED')
+      return ['the file is not encrypted, but a key was given (NOT_ENCRYPTED)', EXIT.usage];
     if (error.type === 'Corruption' || error.type === 'Compression') {
       return [`the file is damaged: ${error.message} (${error.code})`, EXIT.damaged];
     }
@@ -46,14 +47,16 @@ function describe(error) {
     return [`${error.message} (${error.type} ${error.code})`, EXIT.other];
   }
   if (error?.code === 'ENOENT') return [`no such file: ${error.path}`, EXIT.io];
-  if (error?.code === 'EACCES' || error?.code === 'EISDIR' || error?.code === 'EPIPE') return [`${error.message}`, EXIT.io];
+  if (error?.code === 'EACCES' || error?.code === 'EISDIR' || error?.code === 'EPIPE')
+    return [`${error.message}`, EXIT.io];
   return [String(error?.message ?? error), EXIT.other];
 }
 
 function integer(name, value, min, max) {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be an integer from ${min} to ${max}`);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new UsageError(`--${name} must be an integer from ${min} to ${max}`);
   return n;
 }
 
@@ -97,7 +100,9 @@ function progress(total) {
     const speed = done / Math.max(seconds, 1e-3);
     const eta = speed > 0 ? (total - done) / speed : 0;
     const bar = '#'.repeat(Math.round(fraction * 30)).padEnd(30);
-    process.stderr.write(`\r[${bar}] ${(fraction * 100).toFixed(0).padStart(3)}% ${(speed / 1e6).toFixed(0)} MB/s ETA ${eta.toFixed(0)} s `);
+    process.stderr.write(
+      `\r[${bar}] ${(fraction * 100).toFixed(0).padStart(3)}% ${(speed / 1e6).toFixed(0)} MB/s ETA ${eta.toFixed(0)} s `,
+    );
   };
   return {
     update(done) {
@@ -208,7 +213,8 @@ async function runInfo([inPath], values) {
 
 async function runKeygen([path], values) {
   if (!path) throw new UsageError('keygen needs <file>');
-  if (path !== '-' && existsSync(path) && !values.force) throw new UsageError(`${path} exists (use --force to replace it)`);
+  if (path !== '-' && existsSync(path) && !values.force)
+    throw new UsageError(`${path} exists (use --force to replace it)`);
   const text = `${Buffer.from(generateKey()).toString('hex')}\n`;
   if (path === '-') process.stdout.write(text);
   else writeFileSync(path, text, { mode: 0o600 });

@@ -157,7 +157,12 @@ export function makeApi(loader) {
     get(size) {
       const w = poolHandles.get(this);
       const handle = sync(() => w.get(size));
-      return new PooledBuffer(INTERNAL, this, handle, sync(() => w.length(handle)));
+      return new PooledBuffer(
+        INTERNAL,
+        this,
+        handle,
+        sync(() => w.length(handle)),
+      );
     }
 
     /** Returns a buffer to the pool; its views and handle become invalid. */
@@ -310,7 +315,9 @@ export function makeApi(loader) {
       checkSource(source);
       if (pool !== undefined && !poolHandles.has(pool)) throw invalid('pool', pool, 'a BufferPool');
       const poolHandle = poolHandles.get(pool ?? defaultPool());
-      const opening = sync((w) => w.WasmFileStream.prepare(source, { ...rest, timeout }, checkKey(key), poolHandle, decoder ?? undefined));
+      const opening = sync((w) =>
+        w.WasmFileStream.prepare(source, { ...rest, timeout }, checkKey(key), poolHandle, decoder ?? undefined),
+      );
       const pending = opening.open();
       let cancelled = false;
       try {
@@ -517,7 +524,8 @@ export function makeApi(loader) {
   function seal(source, options = {}) {
     if (options?.pool !== undefined) {
       try {
-        if (!(options.pool instanceof StreamingWorkerPool)) throw invalid('pool', options.pool, 'a StreamingWorkerPool');
+        if (!(options.pool instanceof StreamingWorkerPool))
+          throw invalid('pool', options.pool, 'a StreamingWorkerPool');
         checkKey(options.key);
         checkSignal(options.signal);
       } catch (error) {
@@ -530,6 +538,7 @@ export function makeApi(loader) {
     let reader = null;
     let chunkSize = 0;
     let unlisten = () => {};
+    let started = null;
     const done = () => {
       unlisten();
       sealer?.free();
@@ -537,48 +546,14 @@ export function makeApi(loader) {
     };
     return new ReadableStream(
       {
-        async start(controller) {
-          try {
-            const o = sealOptions(options);
-            await ready();
-            reader = sourceReader(source);
-            if (o.signal?.aborted) throw aborted(o.signal.reason);
-            sealer = sync((w) => new w.WasmSealer({ ...o.plain, size: o.size ?? reader.size }, o.key));
-            chunkSize = sealer.chunkSize;
-            unlisten = listen(o.signal, (error) => {
-              controller.error(error);
-              reader.cancel(error);
-              done();
-            });
-          } catch (error) {
-            reader?.cancel();
-            throw fail(error);
-          }
+        // Some runtimes (workerd) pull before an async start() settles: pull waits for it.
+        start(controller) {
+          started = begin(controller);
+          return started;
         },
         async pull(controller) {
-          try {
-            // A pull that enqueues nothing is never called again (Streams spec): read on until
-            // a chunk is sealed or the input ends.
-            for (;;) {
-              const piece = await reader.read(chunkSize);
-              if (!sealer) return;
-              if (piece === null) {
-                controller.enqueue(sealer.finish());
-                controller.close();
-                done();
-                return;
-              }
-              const out = sealer.update(piece);
-              if (out.length) {
-                controller.enqueue(out);
-                return;
-              }
-            }
-          } catch (error) {
-            reader.cancel(error);
-            done();
-            throw fail(error);
-          }
+          await started;
+          return pullSealed(controller);
         },
         cancel(reason) {
           reader?.cancel(reason);
@@ -587,33 +562,70 @@ export function makeApi(loader) {
       },
       { highWaterMark: 0 },
     );
+
+    async function begin(controller) {
+      try {
+        const o = sealOptions(options);
+        await ready();
+        reader = sourceReader(source);
+        if (o.signal?.aborted) throw aborted(o.signal.reason);
+        sealer = sync((w) => new w.WasmSealer({ ...o.plain, size: o.size ?? reader.size }, o.key));
+        chunkSize = sealer.chunkSize;
+        unlisten = listen(o.signal, (error) => {
+          controller.error(error);
+          reader.cancel(error);
+          done();
+        });
+      } catch (error) {
+        reader?.cancel();
+        throw fail(error);
+      }
+    }
+
+    async function pullSealed(controller) {
+      try {
+        // A pull that enqueues nothing is never called again (Streams spec): read on until
+        // a chunk is sealed or the input ends.
+        for (;;) {
+          const piece = await reader.read(chunkSize);
+          if (!sealer) return;
+          if (piece === null) {
+            controller.enqueue(sealer.finish());
+            controller.close();
+            done();
+            return;
+          }
+          const out = sealer.update(piece);
+          if (out.length) {
+            controller.enqueue(out);
+            return;
+          }
+        }
+      } catch (error) {
+        reader.cancel(error);
+        done();
+        throw fail(error);
+      }
+    }
   }
 
   /** A TransformStream from plaintext to the sealed format. */
   function sealTransform(options = {}) {
     let sealer = null;
     let unlisten = () => {};
+    let started = null;
     const done = () => {
       unlisten();
       sealer?.free();
       sealer = null;
     };
     return new TransformStream({
-      async start(controller) {
-        try {
-          const o = sealOptions(options);
-          await ready();
-          if (o.signal?.aborted) throw aborted(o.signal.reason);
-          sealer = sync((w) => new w.WasmSealer({ ...o.plain, size: o.size }, o.key));
-          unlisten = listen(o.signal, (error) => {
-            controller.error(error);
-            done();
-          });
-        } catch (error) {
-          throw fail(error);
-        }
+      start(controller) {
+        started = begin(controller);
+        return started;
       },
-      transform(chunk, controller) {
+      async transform(chunk, controller) {
+        await started;
         try {
           const bytes = toBytes(chunk);
           const step = sealer.chunkSize;
@@ -626,7 +638,8 @@ export function makeApi(loader) {
           throw fail(error);
         }
       },
-      flush(controller) {
+      async flush(controller) {
+        await started;
         try {
           controller.enqueue(sealer.finish());
         } catch (error) {
@@ -636,12 +649,28 @@ export function makeApi(loader) {
         }
       },
     });
+
+    async function begin(controller) {
+      try {
+        const o = sealOptions(options);
+        await ready();
+        if (o.signal?.aborted) throw aborted(o.signal.reason);
+        sealer = sync((w) => new w.WasmSealer({ ...o.plain, size: o.size }, o.key));
+        unlisten = listen(o.signal, (error) => {
+          controller.error(error);
+          done();
+        });
+      } catch (error) {
+        throw fail(error);
+      }
+    }
   }
 
   /** A TransformStream from the sealed format to plaintext (verified before release). */
   function unsealTransform(options = {}) {
     let opener = null;
     let unlisten = () => {};
+    let started = null;
     const done = () => {
       unlisten();
       opener?.free();
@@ -649,23 +678,12 @@ export function makeApi(loader) {
     };
     return new TransformStream(
       {
-        async start(controller) {
-          try {
-            const o = checkOptions(options, 'options');
-            checkSignal(o.signal);
-            const key = checkKey(o.key);
-            await ready();
-            if (o.signal?.aborted) throw aborted(o.signal.reason);
-            opener = sync((w) => new w.WasmOpener(key, false));
-            unlisten = listen(o.signal, (error) => {
-              controller.error(error);
-              done();
-            });
-          } catch (error) {
-            throw fail(error);
-          }
+        start(controller) {
+          started = begin(controller);
+          return started;
         },
         async transform(chunk, controller) {
+          await started;
           try {
             let rest = toBytes(chunk);
             while (rest.length > 0 && opener) {
@@ -682,7 +700,8 @@ export function makeApi(loader) {
             throw fail(error);
           }
         },
-        flush() {
+        async flush() {
+          await started;
           try {
             opener.finish();
           } catch (error) {
@@ -695,6 +714,23 @@ export function makeApi(loader) {
       undefined,
       { highWaterMark: 1 },
     );
+
+    async function begin(controller) {
+      try {
+        const o = checkOptions(options, 'options');
+        checkSignal(o.signal);
+        const key = checkKey(o.key);
+        await ready();
+        if (o.signal?.aborted) throw aborted(o.signal.reason);
+        opener = sync((w) => new w.WasmOpener(key, false));
+        unlisten = listen(o.signal, (error) => {
+          controller.error(error);
+          done();
+        });
+      } catch (error) {
+        throw fail(error);
+      }
+    }
   }
 
   /**

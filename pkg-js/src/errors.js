@@ -63,7 +63,9 @@ export function toStreamError(error, lastPanic) {
     return new StreamError('Validation', 'INVALID_ARGUMENT', error.message, undefined, { cause: error });
   }
   if (error && error.name === 'AbortError') {
-    return new StreamError('Context', 'ABORTED', error.message || 'the operation was aborted', undefined, { cause: error });
+    return new StreamError('Context', 'ABORTED', error.message || 'the operation was aborted', undefined, {
+      cause: error,
+    });
   }
   const message = error && error.message ? error.message : String(error);
   return new StreamError('Unsupported', 'INTERNAL_ERROR', message, undefined, { cause: error });
@@ -86,7 +88,8 @@ export const aborted = (reason) =>
     reason === undefined ? undefined : { cause: reason },
   );
 
-export const timedOut = (ms) => new StreamError('Context', 'TIMEOUT', `the operation took longer than its timeout of ${ms} ms`);
+export const timedOut = (ms) =>
+  new StreamError('Context', 'TIMEOUT', `the operation took longer than its timeout of ${ms} ms`);
 
 export const closedError = () => new StreamError('Context', 'CLOSED', 'the stream is closed');
 

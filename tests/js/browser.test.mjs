@@ -27,7 +27,8 @@ test('the shared suite in headless Chromium', { timeout: 20 * 60 * 1000 }, async
     await page.goto(`${server.url}/tests/browser/index.html?heavy=${heavy}`);
     await page.waitForFunction(() => window.__results, null, { timeout: 18 * 60 * 1000, polling: 500 });
     const { results, isolated, figures } = await page.evaluate(() => window.__results);
-    if (process.env.NOVUSPACK_REPORT) appendFileSync(process.env.NOVUSPACK_REPORT, `${JSON.stringify({ runtime: 'chromium', ...figures })}\n`);
+    if (process.env.NOVUSPACK_REPORT)
+      appendFileSync(process.env.NOVUSPACK_REPORT, `${JSON.stringify({ runtime: 'chromium', ...figures })}\n`);
     await t.test('the page is cross-origin isolated', () => {
       if (!isolated) throw new Error('crossOriginIsolated is false');
     });

@@ -67,9 +67,12 @@ test('seal then unseal gives back the file, with and without a key', () => {
 });
 
 test('stdin and stdout with -', () => {
-  const r = cli(`cat plain.bin | ${bin} seal - - --key-file key.hex --level 1 | ${bin} unseal - - --key-file key.hex > piped.out`, {
-    shell: true,
-  });
+  const r = cli(
+    `cat plain.bin | ${bin} seal - - --key-file key.hex --level 1 | ${bin} unseal - - --key-file key.hex > piped.out`,
+    {
+      shell: true,
+    },
+  );
   assert.equal(r.code, 0, r.stderr);
   assert.ok(readFileSync(at('piped.out')).equals(data));
   const k = cli(['keygen', '-']);
@@ -88,7 +91,11 @@ test('cat reads a range without touching the rest of the file', () => {
   const near = cli(['cat', at('damaged.sealed'), '--offset', '0', '--length', '100', '--key-file', at('key.hex')]);
   assert.equal(near.code, 0, near.stderr);
   assert.ok(near.stdout.equals(data.subarray(0, 100)));
-  assertCleanError(cli(['unseal', at('damaged.sealed'), at('damaged.out'), '--key-file', at('key.hex')]), 3, /AUTH_FAILED/);
+  assertCleanError(
+    cli(['unseal', at('damaged.sealed'), at('damaged.out'), '--key-file', at('key.hex')]),
+    3,
+    /AUTH_FAILED/,
+  );
   assert.equal(existsSync(at('damaged.out')), false, 'no partial output is left behind');
   const tail = cli(['cat', at('plain.sealed'), '--offset', String(data.length - 10), '--length', '100']);
   assert.ok(tail.stdout.equals(data.subarray(data.length - 10)));
@@ -109,7 +116,11 @@ test('info describes a file, verified with the key', () => {
 
 test('errors say what went wrong, with distinct exit codes and no stack trace', () => {
   cli(['keygen', at('wrong.hex')]);
-  assertCleanError(cli(['unseal', at('keyed.sealed'), at('x.out'), '--key-file', at('wrong.hex')]), 3, /wrong key, or the file was modified/);
+  assertCleanError(
+    cli(['unseal', at('keyed.sealed'), at('x.out'), '--key-file', at('wrong.hex')]),
+    3,
+    /wrong key, or the file was modified/,
+  );
   assertCleanError(cli(['unseal', at('keyed.sealed'), at('x.out')]), 2, /encrypted: give --key-file/);
   assertCleanError(cli(['unseal', at('missing.sealed'), at('x.out')]), 5, /no such file/);
   const cut = readFileSync(at('plain.sealed')).subarray(0, 100_000);

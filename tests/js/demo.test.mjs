@@ -32,7 +32,9 @@ test('demo: seal, reopen, random access, screenshot', { timeout: 5 * 60 * 1000 }
     const errors = [];
     page.on('pageerror', (e) => errors.push(String(e)));
     await page.goto(`${server.url}/`);
-    await page.waitForFunction(() => document.getElementById('runtime').textContent.startsWith('crossOriginIsolated: true'));
+    await page.waitForFunction(() =>
+      document.getElementById('runtime').textContent.startsWith('crossOriginIsolated: true'),
+    );
     const data = content(12 * 1024 * 1024 + 321);
     await page.setInputFiles('#seal-file', { name: 'sample.bin', mimeType: 'application/octet-stream', buffer: data });
     await page.click('#seal-keygen');
@@ -42,7 +44,10 @@ test('demo: seal, reopen, random access, screenshot', { timeout: 5 * 60 * 1000 }
     assert.match(await page.textContent('#seal-status'), /sealed 12\.6 MB into [0-9.]+ MB \(5[0-9]\.[0-9]%\)/);
     await page.click('#seal-reopen');
     await page.waitForSelector('#viewer:not([hidden])', { timeout: 120_000 });
-    assert.match(await page.textContent('#open-status'), /verified 12\.6 MB \(sealed, encrypted, compressed, 193 chunks of 65536 B\)/);
+    assert.match(
+      await page.textContent('#open-status'),
+      /verified 12\.6 MB \(sealed, encrypted, compressed, 193 chunks of 65536 B\)/,
+    );
     for (const offset of [0, 4095, 1234567, data.length - 100]) {
       await page.fill('#view-offset', String(offset));
       await page.waitForFunction((o) => document.getElementById('view-hex').dataset.offset === String(o), offset);
@@ -50,6 +55,10 @@ test('demo: seal, reopen, random access, screenshot', { timeout: 5 * 60 * 1000 }
       assert.equal(shown, data.subarray(offset, offset + 256).toString('hex'), `bytes at ${offset}`);
     }
     assert.match(await page.textContent('#pool-stats'), /hits \d+/);
+    // The worker pool sealed and opened it: its transport and every worker's share are shown.
+    assert.equal(await page.getAttribute('#pool-summary', 'data-transport'), 'shared');
+    const jobs = await page.$$eval('.worker-row', (rows) => rows.map((r) => Number(r.dataset.jobs)));
+    assert.ok(jobs.length >= 1 && jobs.every((n) => n > 0), `per-worker tasks: ${jobs}`);
     mkdirSync(join(root, 'build'), { recursive: true });
     await page.screenshot({ path: join(root, 'build', 'demo.png'), fullPage: true });
     assert.deepEqual(errors, []);
@@ -66,7 +75,11 @@ test('demo: a wrong key is reported as a typed error', { timeout: 5 * 60 * 1000 
     const page = await browser.newPage();
     await page.goto(`${server.url}/`);
     await page.waitForFunction(() => document.getElementById('runtime').textContent.startsWith('crossOriginIsolated'));
-    await page.setInputFiles('#seal-file', { name: 'small.txt', mimeType: 'text/plain', buffer: Buffer.from('hello '.repeat(10000)) });
+    await page.setInputFiles('#seal-file', {
+      name: 'small.txt',
+      mimeType: 'text/plain',
+      buffer: Buffer.from('hello '.repeat(10000)),
+    });
     await page.click('#seal-keygen');
     await page.click('#seal-start');
     await page.waitForSelector('#seal-result:not([hidden])');
@@ -75,7 +88,11 @@ test('demo: a wrong key is reported as a typed error', { timeout: 5 * 60 * 1000 
       const blob = await (await fetch(document.getElementById('seal-download').href)).arrayBuffer();
       return Array.from(new Uint8Array(blob));
     });
-    await page.setInputFiles('#open-file', { name: 'small.txt.sealed', mimeType: 'application/octet-stream', buffer: Buffer.from(sealed) });
+    await page.setInputFiles('#open-file', {
+      name: 'small.txt.sealed',
+      mimeType: 'application/octet-stream',
+      buffer: Buffer.from(sealed),
+    });
     await page.fill('#open-key', 'ab'.repeat(32));
     await page.click('#open-start');
     await page.waitForFunction(() => document.getElementById('open-status').classList.contains('error'));

@@ -22,5 +22,7 @@ Deno.test('import from "novuspack-stream"', async () => {
 });
 
 Deno.test('direct import of the built ESM entry', async () => {
-  await roundTrip(await import(new URL('../node_modules/novuspack-stream/pkg-js/src/entry-deno.js', import.meta.url).href));
+  await roundTrip(
+    await import(new URL('../node_modules/novuspack-stream/pkg-js/src/entry-deno.js', import.meta.url).href),
+  );
 });

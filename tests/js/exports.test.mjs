@@ -12,7 +12,10 @@ function entryNames(file) {
   const source = readFileSync(join(pkg, 'src', file), 'utf8');
   const listed = source.match(/export const \{([^}]*)\} = makeApi\(loader\);/);
   assert.ok(listed, `${file} exports makeApi(loader)`);
-  const names = listed[1].split(',').map((n) => n.trim()).filter(Boolean);
+  const names = listed[1]
+    .split(',')
+    .map((n) => n.trim())
+    .filter(Boolean);
   for (const m of source.matchAll(/export \{ (\w+) \} from/g)) names.push(m[1]);
   return names.sort();
 }
@@ -25,6 +28,10 @@ test('every entry exports the same names as index.d.ts declares', () => {
   const expected = [...new Set(declared)].sort();
   for (const entry of entries) assert.deepEqual(entryNames(entry), expected, entry);
   const api = readFileSync(join(pkg, 'src', 'api.js'), 'utf8');
-  const returned = api.match(/return \{([^}]*)\};\n\}\n$/)[1].split(',').map((n) => n.trim()).filter(Boolean);
+  const returned = api
+    .match(/return \{([^}]*)\};\n\}\n$/)[1]
+    .split(',')
+    .map((n) => n.trim())
+    .filter(Boolean);
   assert.deepEqual([...returned, 'StreamError'].sort(), expected, 'makeApi returns what the entries export');
 });

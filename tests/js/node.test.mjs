@@ -20,7 +20,8 @@ const env = {
     return { key: fromHex(key), framed: read('v1.bin'), plaintext: read('v1-plain.bin') };
   },
   report(figures) {
-    if (process.env.NOVUSPACK_REPORT) appendFileSync(process.env.NOVUSPACK_REPORT, `${JSON.stringify({ runtime: 'node', ...figures })}\n`);
+    if (process.env.NOVUSPACK_REPORT)
+      appendFileSync(process.env.NOVUSPACK_REPORT, `${JSON.stringify({ runtime: 'node', ...figures })}\n`);
   },
 };
 

@@ -28,13 +28,36 @@ async function sha256(bytes) {
   return new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
 }
 
+/** One macrotask (workerd's clock stands still during CPU work: no timers here). */
+function tick() {
+  if (typeof MessageChannel === 'undefined') return new Promise((resolve) => setTimeout(resolve, 0));
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      channel.port1.close();
+      resolve();
+    };
+    channel.port2.postMessage(0);
+  });
+}
+
+/** Waits, a macrotask at a time, until `condition()` holds. */
+async function until(condition, what) {
+  for (let i = 0; i < 200_000; i++) {
+    if (condition()) return;
+    await tick();
+  }
+  throw new Error(`gave up waiting until ${what}`);
+}
+
 const hex = (bytes) => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 
 export function poolCases(lib, env) {
   const list = [];
   const test = (name, fn) => list.push([name, fn]);
   const workers = env.workers ?? 2;
-  const make = (config = {}) => new lib.StreamingWorkerPool({ maxWorkers: workers, transport: env.transport ?? 'auto', ...config });
+  const make = (config = {}) =>
+    new lib.StreamingWorkerPool({ maxWorkers: workers, transport: env.transport ?? 'auto', ...config });
   const capacity = (pool) => ({ shared: 2 * workers, message: workers, inline: 1 })[pool.transport];
 
   test('the pool reports its transport and workers', async () => {
@@ -87,7 +110,9 @@ export function poolCases(lib, env) {
     try {
       const key = lib.generateKey();
       const data = sample(3_000_000, 4, true);
-      const sealed = (await pool.submitStreamingJob({ op: 'seal', input: new Blob([data]), options: { key, compress: 6 } })).output;
+      const sealed = (
+        await pool.submitStreamingJob({ op: 'seal', input: new Blob([data]), options: { key, compress: 6 } })
+      ).output;
       const opened = await lib.FileStream.open(sealed, { key });
       assert.equal(opened.size, data.length);
       const unsealed = await pool.submitStreamingJob({ id: 'u1', op: 'unseal', input: sealed, options: { key } });
@@ -106,12 +131,37 @@ export function poolCases(lib, env) {
       assert.equal(hex(sealedDigest), hex(plainDigest), 'digest of the unsealed bytes');
       const stream = new Blob([data]).stream();
       assert.equal(hex((await pool.submitStreamingJob({ op: 'digest', input: stream })).output), hex(plainDigest));
-      await assert.rejects(pool.submitStreamingJob({ op: 'unseal', input: sealed, options: { key: lib.generateKey() } }), lib, 'Encryption', 'AUTH_FAILED');
+      await assert.rejects(
+        pool.submitStreamingJob({ op: 'unseal', input: sealed, options: { key: lib.generateKey() } }),
+        lib,
+        'Encryption',
+        'AUTH_FAILED',
+      );
       const bomb = (await pool.submitStreamingJob({ op: 'deflate', input: new Uint8Array(8 << 20) })).output;
-      await assert.rejects(pool.submitStreamingJob({ op: 'inflate', input: bomb, options: { memoryLimit: 1 << 20 } }), lib, 'Compression', 'OUTPUT_LIMIT');
-      await assert.rejects(pool.submitStreamingJob({ op: 'frobnicate', input: data }), lib, 'Validation', 'INVALID_ARGUMENT');
-      await assert.rejects(pool.submitStreamingJob({ op: 'digest', input: 'text' }), lib, 'Validation', 'INVALID_ARGUMENT');
-      await assert.rejects(pool.submitStreamingJob({ op: 'digest', input: data, priority: 'high' }), lib, 'Validation', 'INVALID_ARGUMENT');
+      await assert.rejects(
+        pool.submitStreamingJob({ op: 'inflate', input: bomb, options: { memoryLimit: 1 << 20 } }),
+        lib,
+        'Compression',
+        'OUTPUT_LIMIT',
+      );
+      await assert.rejects(
+        pool.submitStreamingJob({ op: 'frobnicate', input: data }),
+        lib,
+        'Validation',
+        'INVALID_ARGUMENT',
+      );
+      await assert.rejects(
+        pool.submitStreamingJob({ op: 'digest', input: 'text' }),
+        lib,
+        'Validation',
+        'INVALID_ARGUMENT',
+      );
+      await assert.rejects(
+        pool.submitStreamingJob({ op: 'digest', input: data, priority: 'high' }),
+        lib,
+        'Validation',
+        'INVALID_ARGUMENT',
+      );
       assert.equal(pool.getStreamingStats().jobsFailed, 2);
     } finally {
       await pool.stop();
@@ -125,9 +175,13 @@ export function poolCases(lib, env) {
       const input = sample(4 * 1024 * 1024, 5, true);
       const order = [];
       const lows = Array.from({ length: 30 }, (_, i) =>
-        pool.submitStreamingJob({ id: `low${i}`, op: 'deflate', input, options: { compress: 6 }, priority: 0 }).then((r) => order.push(r.id)),
+        pool
+          .submitStreamingJob({ id: `low${i}`, op: 'deflate', input, options: { compress: 6 }, priority: 0 })
+          .then((r) => order.push(r.id)),
       );
-      const high = pool.submitStreamingJob({ id: 'high', op: 'deflate', input, options: { compress: 6 }, priority: 10 }).then((r) => order.push(r.id));
+      const high = pool
+        .submitStreamingJob({ id: 'high', op: 'deflate', input, options: { compress: 6 }, priority: 10 })
+        .then((r) => order.push(r.id));
       await Promise.all([...lows, high]);
       const before = order.indexOf('high');
       // Only jobs already handed to the transport (and running) can precede it.
@@ -148,15 +202,18 @@ export function poolCases(lib, env) {
       let peakQueue = 0;
       let peakRunning = 0;
       let sawWaiting = false;
-      const jobs = Array.from({ length: 40 }, (_, i) => pool.submitStreamingJob({ id: `j${i}`, op: 'digest', input }));
-      const sampler = setInterval(() => {
+      let settled = 0;
+      const jobs = Array.from({ length: 40 }, (_, i) =>
+        pool.submitStreamingJob({ id: `j${i}`, op: 'digest', input }).finally(() => (settled += 1)),
+      );
+      while (settled < 40) {
         const s = pool.getStreamingStats();
         peakQueue = Math.max(peakQueue, s.jobsInQueue);
         peakRunning = Math.max(peakRunning, s.jobsRunning);
         sawWaiting ||= s.jobsWaitingForRoom > 0;
-      }, 1);
+        await tick();
+      }
       const results = await Promise.all(jobs);
-      clearInterval(sampler);
       assert.equal(results.length, 40);
       assert.ok(peakQueue <= 4, `queue held ${peakQueue} > 4`);
       assert.ok(peakRunning <= 1, `${peakRunning} ran at once with maxConcurrentOps 1`);
@@ -172,17 +229,28 @@ export function poolCases(lib, env) {
       await pool.start();
       const big = sample(24 * 1024 * 1024, 7, false);
       const running = new AbortController();
-      const long = pool.submitStreamingJob({ op: 'deflate', input: big, options: { compress: 9 }, signal: running.signal });
+      const long = pool.submitStreamingJob({
+        op: 'deflate',
+        input: big,
+        options: { compress: 9 },
+        signal: running.signal,
+      });
       const queued = new AbortController();
       const waiting = pool.submitStreamingJob({ op: 'digest', input: big, signal: queued.signal });
       const after = pool.submitStreamingJob({ id: 'after', op: 'digest', input: sample(1000) });
       queued.abort();
       await assert.rejects(waiting, lib, 'Context', 'ABORTED');
-      await new Promise((r) => setTimeout(r, 30));
+      await until(() => pool.getStreamingStats().jobsRunning > 0, 'the long job runs');
+      await tick();
       running.abort(new Error('no longer needed'));
       await assert.rejects(long, lib, 'Context', 'ABORTED');
       assert.equal((await after).id, 'after', 'the pool carries on');
-      await assert.rejects(pool.submitStreamingJob({ op: 'digest', input: big, signal: AbortSignal.abort() }), lib, 'Context', 'ABORTED');
+      await assert.rejects(
+        pool.submitStreamingJob({ op: 'digest', input: big, signal: AbortSignal.abort() }),
+        lib,
+        'Context',
+        'ABORTED',
+      );
     } finally {
       await pool.stop();
     }
@@ -194,8 +262,13 @@ export function poolCases(lib, env) {
     // Level 9 over incompressible bytes: certain to be running when stop() comes.
     const input = sample(12 * 1024 * 1024, 8, false);
     const first = pool.submitStreamingJob({ id: 'first', op: 'deflate', input, options: { compress: 9 } });
-    const rest = Promise.allSettled(Array.from({ length: 5 }, (_, i) => pool.submitStreamingJob({ id: `q${i}`, op: 'digest', input })));
-    await new Promise((r) => setTimeout(r, 20));
+    const rest = Promise.allSettled(
+      Array.from({ length: 5 }, (_, i) => pool.submitStreamingJob({ id: `q${i}`, op: 'digest', input })),
+    );
+    await until(
+      () => pool.getStreamingStats().jobsRunning > 0 && pool.getStreamingStats().jobsInQueue === 5,
+      'one runs, five wait',
+    );
     await pool.stop();
     assert.equal((await first).id, 'first', 'the running job finished');
     for (const job of await rest) {
@@ -218,29 +291,42 @@ export function poolCases(lib, env) {
     try {
       await pool.start();
       // Big inputs go by message, small ones through ring slots (shared transport): both paths.
-      for (const [round, size] of [[0, 6 * 1024 * 1024], [1, 512 * 1024]]) {
+      for (const [round, size] of [
+        [0, 6 * 1024 * 1024],
+        [1, 512 * 1024],
+      ]) {
         const input = sample(size, 9 + round, false);
         const expected = hex(await sha256(input));
         const done = new Map();
         const jobs = Array.from({ length: 12 }, (_, i) =>
-          pool.submitStreamingJob({ id: `k${round}-${i}`, op: round ? 'deflate' : 'digest', input, options: { compress: 9 } }).then(
-            async (r) => {
-              done.set(r.id, (done.get(r.id) ?? 0) + 1);
-              if (!round) return hex(r.output);
-              const back = await pool.submitStreamingJob({ op: 'inflate', input: r.output });
-              return hex(await sha256(back.output));
-            },
-            (e) => e,
-          ),
+          pool
+            .submitStreamingJob({
+              id: `k${round}-${i}`,
+              op: round ? 'deflate' : 'digest',
+              input,
+              options: { compress: 9 },
+            })
+            .then(
+              async (r) => {
+                done.set(r.id, (done.get(r.id) ?? 0) + 1);
+                if (!round) return hex(r.output);
+                const back = await pool.submitStreamingJob({ op: 'inflate', input: r.output });
+                return hex(await sha256(back.output));
+              },
+              (e) => e,
+            ),
         );
-        await new Promise((r) => setTimeout(r, 15));
+        await until(() => pool.getStreamingStats().jobsRunning >= workers, 'every worker is busy');
         made[made.length - (round ? 1 : workers)].terminate();
         const results = await Promise.all(jobs);
         for (const r of results) {
           if (typeof r === 'string') assert.equal(r, expected, 'every result is right');
           else assert.streamError(r, lib, 'IO', 'WORKER_FAILED');
         }
-        assert.ok([...done.values()].every((n) => n === 1), 'no job completed twice');
+        assert.ok(
+          [...done.values()].every((n) => n === 1),
+          'no job completed twice',
+        );
       }
       const s = pool.getStreamingStats();
       assert.equal(s.jobsProcessed + s.jobsFailed, 36);
@@ -291,12 +377,14 @@ export function poolCases(lib, env) {
   test('maxStreamsPerWorker bounds the streams served at once', async () => {
     const pool = make({ maxStreamsPerWorker: 1 });
     try {
+      await pool.start();
       const key = lib.generateKey();
       const sealed = await collect(lib.seal(sample(300_000, 10), { key, chunkSize: 65536 }));
-      const open = await Promise.all(Array.from({ length: workers }, () => pool.open(new Blob([sealed]), { key })));
+      const limit = pool.getStreamingStats().totalWorkers;
+      const open = await Promise.all(Array.from({ length: limit }, () => pool.open(new Blob([sealed]), { key })));
       let third = null;
       const waiting = pool.open(new Blob([sealed]), { key }).then((s) => (third = s));
-      await new Promise((r) => setTimeout(r, 30));
+      for (let i = 0; i < 50; i++) await tick();
       assert.equal(third, null, 'a stream over the limit waits');
       open[0].close();
       await waiting;

@@ -16,7 +16,10 @@ export function prepareData(vectorsDir, out) {
   const nonce = randomBytes(12);
   const plaintext = sample(200_000, 99, true);
   const cipher = createCipheriv('chacha20-poly1305', key, nonce, { authTagLength: 16 });
-  writeFileSync(join(out, 'v1.bin'), Buffer.concat([nonce, cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]));
+  writeFileSync(
+    join(out, 'v1.bin'),
+    Buffer.concat([nonce, cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]),
+  );
   writeFileSync(join(out, 'v1-plain.bin'), plaintext);
   writeFileSync(join(out, 'v1.json'), JSON.stringify({ key: key.toString('hex') }));
 }

@@ -28,7 +28,8 @@ export const assert = {
   /** Checks that `error` is a StreamError with this type and (optional) code. */
   streamError(error, lib, type, code, message = '') {
     if (!(error instanceof lib.StreamError)) fail(`${message} expected a StreamError, got ${error?.stack ?? error}`);
-    if (error.type !== type) fail(`${message} expected type ${type}, got ${error.type} (${error.code}: ${error.message})`);
+    if (error.type !== type)
+      fail(`${message} expected type ${type}, got ${error.type} (${error.code}: ${error.message})`);
     if (code && error.code !== code) fail(`${message} expected code ${code}, got ${error.code} (${error.message})`);
     return error;
   },
@@ -164,7 +165,6 @@ export function cases(lib, env) {
     assert.ok(wasm <= 80 * 1024 * 1024, `wasm memory ${wasm}`);
   });
 
-
   test('seal then FileStream round-trips Blob and ReadableStream sources at chunk edges', async () => {
     const cs = 4096;
     for (const len of [0, 1, cs - 1, cs, cs + 1, 3 * cs + 7]) {
@@ -188,7 +188,9 @@ export function cases(lib, env) {
   test('readAt at random offsets equals the plaintext slice, concurrently too', async () => {
     const data = sample(300_000, 7, true);
     const key = lib.generateKey();
-    const fs = await FileStream.open(new Blob([await sealBytes(lib, data, { key, compress: 1, chunkSize: 16384 })]), { key });
+    const fs = await FileStream.open(new Blob([await sealBytes(lib, data, { key, compress: 1, chunkSize: 16384 })]), {
+      key,
+    });
     assert.equal(fs.size, data.length);
     let x = 12345;
     const ranges = [];
@@ -216,7 +218,9 @@ export function cases(lib, env) {
 
   test('seek then read, read(into) and the BYOB readable()', async () => {
     const data = sample(100_000, 3);
-    const fs = await FileStream.open(new Blob([await sealBytes(lib, data, { chunkSize: 8192 })]), { isCompressed: true });
+    const fs = await FileStream.open(new Blob([await sealBytes(lib, data, { chunkSize: 8192 })]), {
+      isCompressed: true,
+    });
     await fs.seek(50_000);
     assert.equal(fs.position, 50_000);
     const into = new Uint8Array(1000);
@@ -260,16 +264,32 @@ export function cases(lib, env) {
     await readAll(fs);
     assert.equal(fs.estimatedTimeRemaining(), 0);
     const stats = fs.getStats();
-    for (const field of ['bytesRead', 'readOps', 'chunksRead', 'seeks', 'storedBytesRead', 'decompressedBytes', 'decryptedBytes', 'poolHits', 'poolMisses', 'peakBufferedBytes', 'elapsed', 'readSpeed']) {
+    for (const field of [
+      'bytesRead',
+      'readOps',
+      'chunksRead',
+      'seeks',
+      'storedBytesRead',
+      'decompressedBytes',
+      'decryptedBytes',
+      'poolHits',
+      'poolMisses',
+      'peakBufferedBytes',
+      'elapsed',
+      'readSpeed',
+    ]) {
       assert.equal(typeof stats[field], 'number', field);
     }
     assert.equal(stats.bytesRead, data.length);
     assert.equal(stats.decompressedBytes >= data.length, true);
     fs.close();
     assert.equal(fs.getStats().bytesRead, data.length, 'stats survive close');
-    const unknown = await FileStream.open(streamOf(await collect(new Blob([data]).stream().pipeThrough(new CompressionStream('gzip')))), {
-      isCompressed: true,
-    });
+    const unknown = await FileStream.open(
+      streamOf(await collect(new Blob([data]).stream().pipeThrough(new CompressionStream('gzip')))),
+      {
+        isCompressed: true,
+      },
+    );
     assert.equal(unknown.size, null);
     assert.equal(unknown.estimatedTimeRemaining(), null);
     assert.equal(unknown.progress().totalBytes, null);
@@ -317,7 +337,12 @@ export function cases(lib, env) {
     await assert.rejects(FileStream.open(new Blob([plain]), { isEncrypted: true }), lib, 'Security', 'NOT_ENCRYPTED');
     await assert.rejects(FileStream.open('a string'), lib, 'Validation', 'INVALID_ARGUMENT');
     await assert.rejects(FileStream.open(blob, 'options'), lib, 'Validation', 'INVALID_ARGUMENT');
-    const e = await assert.rejects(FileStream.open(blob, { key, bufferSize: -1 }), lib, 'Validation', 'INVALID_ARGUMENT');
+    const e = await assert.rejects(
+      FileStream.open(blob, { key, bufferSize: -1 }),
+      lib,
+      'Validation',
+      'INVALID_ARGUMENT',
+    );
     assert.equal(e.context.field, 'bufferSize');
     await assert.rejects(FileStream.open(blob, { key, memoryLimit: 1.5 }), lib, 'Validation', 'INVALID_ARGUMENT');
     await assert.rejects(FileStream.open(blob, { key, memoryLimit: 1024 }), lib, 'Validation', 'INVALID_ARGUMENT');
@@ -328,7 +353,13 @@ export function cases(lib, env) {
 
     const fs = await FileStream.open(blob, { key });
     for (const offset of [-1, 0.5, NaN, Infinity, 10_001, '3']) {
-      await assert.rejects(fs.readAt(new Uint8Array(4), offset), lib, 'Validation', 'INVALID_OFFSET', `offset ${offset}`);
+      await assert.rejects(
+        fs.readAt(new Uint8Array(4), offset),
+        lib,
+        'Validation',
+        'INVALID_OFFSET',
+        `offset ${offset}`,
+      );
       await assert.rejects(fs.seek(offset), lib, 'Validation', 'INVALID_OFFSET', `seek ${offset}`);
     }
     await assert.rejects(fs.readAt([1, 2], 0), lib, 'Validation', 'INVALID_ARGUMENT');
@@ -342,11 +373,21 @@ export function cases(lib, env) {
     gzip[gzip.length - 6] ^= 1;
     const bad = await FileStream.open(new Blob([gzip]), { isCompressed: true });
     await assert.rejects(readAll(bad), lib, 'Corruption', 'CHECKSUM_MISMATCH');
-    await assert.rejects(collect(lib.seal(new Blob([sample(10)]), { compress: 11 })), lib, 'Validation', 'INVALID_ARGUMENT');
+    await assert.rejects(
+      collect(lib.seal(new Blob([sample(10)]), { compress: 11 })),
+      lib,
+      'Validation',
+      'INVALID_ARGUMENT',
+    );
     await assert.rejects(collect(lib.seal(42)), lib, 'Validation', 'INVALID_ARGUMENT');
     const tampered = sealed.slice();
     tampered[200] ^= 1;
-    await assert.rejects(collect(new Blob([tampered]).stream().pipeThrough(lib.unsealTransform({ key }))), lib, 'Encryption', 'AUTH_FAILED');
+    await assert.rejects(
+      collect(new Blob([tampered]).stream().pipeThrough(lib.unsealTransform({ key }))),
+      lib,
+      'Encryption',
+      'AUTH_FAILED',
+    );
     await assert.rejects(
       collect(new Blob([sealed.subarray(0, 5000)]).stream().pipeThrough(lib.unsealTransform({ key }))),
       lib,
@@ -368,7 +409,12 @@ export function cases(lib, env) {
     }
     const bad = framed.slice();
     bad[framed.length - 1] ^= 1;
-    await assert.rejects(FileStream.open(new Blob([bad]), { isEncrypted: true, key }), lib, 'Encryption', 'AUTH_FAILED');
+    await assert.rejects(
+      FileStream.open(new Blob([bad]), { isEncrypted: true, key }),
+      lib,
+      'Encryption',
+      'AUTH_FAILED',
+    );
     await assert.rejects(
       FileStream.open(streamOf(framed), { isEncrypted: true, key, memoryLimit: 65536 }),
       lib,
@@ -441,7 +487,9 @@ export function cases(lib, env) {
   test('sealTransform and unsealTransform round-trip with backpressure', async () => {
     const data = sample(500_000, 13, true);
     const key = lib.generateKey();
-    const sealed = await collect(streamOf(data, 3333).pipeThrough(lib.sealTransform({ key, compress: 9, chunkSize: 65536 })));
+    const sealed = await collect(
+      streamOf(data, 3333).pipeThrough(lib.sealTransform({ key, compress: 9, chunkSize: 65536 })),
+    );
     assert.ok(sealed.length < data.length / 2, 'compressed');
     const fs = await FileStream.open(new Blob([sealed]), { key });
     assert.bytes(await readAll(fs), data);
@@ -450,7 +498,12 @@ export function cases(lib, env) {
     const inOrder = await FileStream.open(streamOf(stored, 5000), { isCompressed: true });
     assert.equal(inOrder.size, data.length, 'the declared size is in the header');
     assert.bytes(await readAll(inOrder), data);
-    await assert.rejects(collect(lib.seal(streamOf(data, 1000), { size: data.length + 1 })), lib, 'IO', 'SIZE_MISMATCH');
+    await assert.rejects(
+      collect(lib.seal(streamOf(data, 1000), { size: data.length + 1 })),
+      lib,
+      'IO',
+      'SIZE_MISMATCH',
+    );
     const reader = streamOf(sealed, 100_000).pipeThrough(lib.unsealTransform({ key })).getReader();
     const parts = [];
     for (;;) {
@@ -538,7 +591,10 @@ export function cases(lib, env) {
   test('streaming configuration: builder, defaults, validation', async () => {
     await lib.ready();
     assert.equal(lib.ChunkMode.Parallel, 1);
-    const built = new lib.StreamingConfigBuilder().withStreamBufferSize(65536).withChunkProcessingMode(lib.ChunkMode.Parallel).build();
+    const built = new lib.StreamingConfigBuilder()
+      .withStreamBufferSize(65536)
+      .withChunkProcessingMode(lib.ChunkMode.Parallel)
+      .build();
     assert.equal(built.streamBufferSize, 65536);
     assert.equal(built.chunkProcessingMode, 1);
     assert.equal(built.maxStreamsPerWorker, undefined, 'unset stays unset');

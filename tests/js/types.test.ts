@@ -13,11 +13,13 @@ import {
   getStreamingConfigDefaults,
   inspect,
   memoryUsage,
+  processStreamsConcurrently,
   ready,
   seal,
   sealTransform,
   unsealTransform,
   validateStreamingConfig,
+  StreamingWorkerPool,
 } from 'novuspack-stream';
 import type {
   BufferConfig,
@@ -31,6 +33,9 @@ import type {
   StreamProgress,
   StreamStats,
   StreamingConfig,
+  StreamingJob,
+  StreamingResult,
+  StreamingStats,
 } from 'novuspack-stream';
 
 export async function everything(blob: Blob, body: ReadableStream<Uint8Array>): Promise<number> {
@@ -38,10 +43,23 @@ export async function everything(blob: Blob, body: ReadableStream<Uint8Array>): 
   const key: Uint8Array = generateKey();
   const options: SealOptions = { key, compress: 6, chunkSize: 1 << 16, signal: AbortSignal.timeout(1000) };
   const sealed: ReadableStream<Uint8Array> = seal(blob, options);
-  const piped: ReadableStream<Uint8Array> = body.pipeThrough(sealTransform({ compress: true })).pipeThrough(unsealTransform({ key }));
+  const piped: ReadableStream<Uint8Array> = body
+    .pipeThrough(sealTransform({ compress: true }))
+    .pipeThrough(unsealTransform({ key }));
   const source: Source = new Uint8Array(4);
-  const pool = new BufferPool({ maxTotalSize: 1 << 20, evictionPolicy: 'time', evictionTimeout: 1000 } satisfies BufferConfig);
-  const config: StreamConfig = { key, memoryLimit: 64 << 20, isCompressed: true, timeout: 5000, pool, signal: new AbortController().signal };
+  const pool = new BufferPool({
+    maxTotalSize: 1 << 20,
+    evictionPolicy: 'time',
+    evictionTimeout: 1000,
+  } satisfies BufferConfig);
+  const config: StreamConfig = {
+    key,
+    memoryLimit: 64 << 20,
+    isCompressed: true,
+    timeout: 5000,
+    pool,
+    signal: new AbortController().signal,
+  };
   const stream: FileStream = await FileStream.open(sealed, config);
   const size: number | null = stream.size;
   const position: number = stream.position;
@@ -90,6 +108,26 @@ export async function everything(blob: Blob, body: ReadableStream<Uint8Array>): 
       void [type, field, e.code, e.toJSON().message];
     }
   }
+  const workers = new StreamingWorkerPool({
+    maxWorkers: 2,
+    transport: 'auto',
+    createWorker: (url) => new Worker(url, { type: 'module' }),
+  });
+  await workers.start({ signal: AbortSignal.timeout(5000) });
+  const job: StreamingJob = { id: 'a', op: 'digest', input: blob, priority: 2, options: { key } };
+  const result: StreamingResult = await workers.submitStreamingJob(job);
+  const pooled: FileStream = await workers.open(blob, { key, chunkProcessingMode: ChunkMode.Parallel });
+  const sealedByPool: ReadableStream<Uint8Array> = seal(blob, { key, pool: workers });
+  const workerStats: StreamingStats = workers.getStreamingStats();
+  const transport: 'shared' | 'message' | 'inline' = workers.transport;
+  const outcomes: (Error | null)[] = await processStreamsConcurrently(
+    [pooled],
+    async (s) => void (await s.readChunk()),
+    { maxConcurrentOps: 2 },
+  );
+  await workers.stop();
+  // @ts-expect-error: jobs have five ops
+  await workers.submitStreamingJob({ op: 'compress', input: blob });
   // @ts-expect-error: a key is bytes, not a string
   await FileStream.open(blob, { key: 'secret' });
   // @ts-expect-error: modes are 0, 1 or 2
@@ -98,6 +136,25 @@ export async function everything(blob: Blob, body: ReadableStream<Uint8Array>): 
   new BufferPool({ evictionPolicy: 'fifo' });
   // @ts-expect-error: FileStream is made by FileStream.open
   new FileStream();
-  void [piped, source, size, position, closed, chunk, n, m, stats, progress, eta, readable, copy, first, poolStats, defaults, created, all];
+  void [
+    piped,
+    source,
+    size,
+    position,
+    closed,
+    chunk,
+    n,
+    m,
+    stats,
+    progress,
+    eta,
+    readable,
+    copy,
+    first,
+    poolStats,
+    defaults,
+    created,
+    all,
+  ];
   return total + wasm + chunks;
 }

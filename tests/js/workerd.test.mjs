@@ -8,16 +8,11 @@
 // Environment: NOVUSPACK_PKG (the folder with node_modules/novuspack-stream), NOVUSPACK_REPORT.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { appendFileSync, copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { createRequire } from 'node:module';
-import * as esbuild from 'esbuild';
+import { appendFileSync, copyFileSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startWorkerd } from './workerd.mjs';
 import { FileStream, seal, generateKey } from 'novuspack-stream';
 
-const here = dirname(fileURLToPath(import.meta.url));
 const pkg = process.env.NOVUSPACK_PKG;
 const exampleSrc = process.env.NOVUSPACK_WORKER_EXAMPLE;
 const dir = join(pkg, 'workerd');
@@ -27,15 +22,6 @@ const hex = Buffer.from(key).toString('hex');
 let workerd;
 let base;
 let inspectorPort;
-
-function freePort() {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** KiB of resident memory of a process (0 once it is gone). */
 function rss(pid, field = 'VmRSS') {
@@ -156,62 +142,15 @@ function post(path, body, extra = {}) {
 }
 
 before(async () => {
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
   // The example's source, resolved against the installed package (not the repository).
   const entry = join(pkg, 'worker-index.js');
   copyFileSync(exampleSrc, entry);
-  await esbuild.build({
-    entryPoints: [entry],
-    bundle: true,
-    format: 'esm',
-    platform: 'neutral',
-    conditions: ['workerd', 'worker'],
-    loader: { '.wasm': 'copy' },
-    outdir: dir,
-    entryNames: 'worker',
-    logLevel: 'warning',
-  });
-  const wasm = readdirSync(dir).find((f) => f.endsWith('.wasm'));
-  assert.ok(wasm, 'the .wasm stays a separate module');
-  assert.ok(readFileSync(join(dir, 'worker.js'), 'utf8').includes(`"./${wasm}"`), 'imported as a module');
-  const port = await freePort();
-  writeFileSync(
-    join(dir, 'config.capnp'),
-    `using Workerd = import "/workerd/workerd.capnp";
-const config :Workerd.Config = (
-  # The production isolate limit is 128 MB: cap V8's heap there, so retaining a body would fail.
-  v8Flags = [ "--max-old-space-size=128" ],
-  services = [ (name = "main", worker = .worker) ],
-  sockets = [ (name = "http", address = "127.0.0.1:${port}", http = (), service = "main") ],
-);
-const worker :Workerd.Worker = (
-  modules = [
-    (name = "worker.js", esModule = embed "worker.js"),
-    (name = "${wasm}", wasm = embed "${wasm}"),
-  ],
-  bindings = [ (name = "SEAL_KEY", text = "${hex}") ],
-  compatibilityDate = "2026-11-01",
-);
-`,
-  );
-  const bin = join(dirname(createRequire(import.meta.url).resolve('workerd/package.json')), 'bin', 'workerd');
-  inspectorPort = await freePort();
-  workerd = spawn(bin, ['serve', 'config.capnp', `--inspector-addr=127.0.0.1:${inspectorPort}`], {
-    cwd: dir,
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  base = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 200; i++) {
-    try {
-      if ((await fetch(`${base}/stats`)).ok) return;
-    } catch {}
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('workerd did not start');
+  workerd = await startWorkerd({ entry, dir, bindings: { SEAL_KEY: hex }, probe: '/stats' });
+  base = workerd.base;
+  inspectorPort = workerd.inspectorPort;
 });
 
-after(() => workerd?.kill());
+after(() => workerd?.stop());
 
 test('small bodies: seal on the worker, unseal on the worker', async () => {
   const data = new TextEncoder().encode('hello workers '.repeat(5000));
@@ -247,7 +186,8 @@ test('256 MiB each way streams through in bounded memory', { timeout: 10 * 60 * 
   session.close();
   const { wasmMemory } = await (await fetch(`${base}/stats`)).json();
   const figures = { idle, seal: seal256, unseal: unseal256, wasmMemory };
-  if (process.env.NOVUSPACK_REPORT) appendFileSync(process.env.NOVUSPACK_REPORT, `${JSON.stringify({ runtime: 'workerd', workerd256MiB: figures })}\n`);
+  if (process.env.NOVUSPACK_REPORT)
+    appendFileSync(process.env.NOVUSPACK_REPORT, `${JSON.stringify({ runtime: 'workerd', workerd256MiB: figures })}\n`);
   for (const peak of [seal256, unseal256]) {
     // What the 128 MB isolate limit counts: JS heap and ArrayBuffers, wasm memory included.
     assert.ok(peak.isolate < 128 * MiB, `the isolate reached ${(peak.isolate / MiB).toFixed(1)} MiB`);

@@ -14,14 +14,16 @@ function json(status, value) {
 }
 
 function errorResponse(error) {
-  const e = error instanceof StreamError ? error : new StreamError('IO', 'READ_FAILED', String(error?.message ?? error));
+  const e =
+    error instanceof StreamError ? error : new StreamError('IO', 'READ_FAILED', String(error?.message ?? error));
   const status = e.type === 'Validation' ? 400 : e.type === 'Context' ? 408 : 422;
   return json(status, { error: { type: e.type, code: e.code, message: e.message } });
 }
 
 function keyFrom(env) {
   const hex = (env.SEAL_KEY ?? '').trim();
-  if (!/^[0-9a-fA-F]{64}$/.test(hex)) throw new StreamError('Validation', 'INVALID_KEY', 'SEAL_KEY must be 64 hex digits');
+  if (!/^[0-9a-fA-F]{64}$/.test(hex))
+    throw new StreamError('Validation', 'INVALID_KEY', 'SEAL_KEY must be 64 hex digits');
   return Uint8Array.from(hex.match(/../g), (b) => parseInt(b, 16));
 }
 

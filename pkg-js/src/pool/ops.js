@@ -72,19 +72,37 @@ export class Operations {
         return { output: codec.sealChunk(meta.chunk, meta.last, input, meta.level) };
       }
       case 'seal':
-        return this.pieces(input, between, () => new glue.WasmSealer({ ...options, size: input.length }, key), (s, piece) => s.update(piece), (s) => s.finish());
+        return this.pieces(
+          input,
+          between,
+          () => new glue.WasmSealer({ ...options, size: input.length }, key),
+          (s, piece) => s.update(piece),
+          (s) => s.finish(),
+        );
       case 'unseal':
         return this.unseal(input, key, between, (part, parts) => parts.push(part));
       case 'inflate': {
         const limit = options.memoryLimit || DEFAULT_OUTPUT_LIMIT;
-        return this.pieces(input, between, () => new glue.WasmInflater(limit), (s, piece) => s.update(piece), (s) => {
-          s.finish();
-          return new Uint8Array(0);
-        });
+        return this.pieces(
+          input,
+          between,
+          () => new glue.WasmInflater(limit),
+          (s, piece) => s.update(piece),
+          (s) => {
+            s.finish();
+            return new Uint8Array(0);
+          },
+        );
       }
       case 'deflate': {
         const level = glue.deflateLevel(options);
-        return this.pieces(input, between, () => new glue.WasmDeflater(level), (s, piece) => s.update(piece, false), (s) => s.update(new Uint8Array(0), true));
+        return this.pieces(
+          input,
+          between,
+          () => new glue.WasmDeflater(level),
+          (s, piece) => s.update(piece, false),
+          (s) => s.update(new Uint8Array(0), true),
+        );
       }
       case 'digest': {
         const digest = new glue.WasmDigest();

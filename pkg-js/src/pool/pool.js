@@ -90,7 +90,8 @@ export function makePool(ctx) {
       if (!['auto', 'shared', 'message', 'inline'].includes(transport)) {
         throw invalid('transport', transport, "'auto', 'shared', 'message' or 'inline'");
       }
-      if (createWorker !== undefined && typeof createWorker !== 'function') throw invalid('createWorker', createWorker, 'a function');
+      if (createWorker !== undefined && typeof createWorker !== 'function')
+        throw invalid('createWorker', createWorker, 'a function');
       if (workerUrl !== undefined && typeof workerUrl !== 'string' && !(workerUrl instanceof URL)) {
         throw invalid('workerUrl', workerUrl, 'a string or URL');
       }
@@ -103,12 +104,20 @@ export function makePool(ctx) {
       const canSpawn = Boolean(this.#options.createWorker || ctx.loader.createWorker);
       if (wanted === 'inline' || !canSpawn) {
         if (wanted === 'shared' || wanted === 'message') {
-          throw new StreamError('Unsupported', 'UNSUPPORTED_ALGORITHM', `transport '${wanted}' needs Workers, which this runtime lacks`);
+          throw new StreamError(
+            'Unsupported',
+            'UNSUPPORTED_ALGORITHM',
+            `transport '${wanted}' needs Workers, which this runtime lacks`,
+          );
         }
         return 'inline';
       }
       if (wanted === 'shared' && !canShareMemory()) {
-        throw new StreamError('Unsupported', 'UNSUPPORTED_ALGORITHM', "transport 'shared' needs SharedArrayBuffer (a cross-origin isolated page)");
+        throw new StreamError(
+          'Unsupported',
+          'UNSUPPORTED_ALGORITHM',
+          "transport 'shared' needs SharedArrayBuffer (a cross-origin isolated page)",
+        );
       }
       if (wanted === 'auto') return canShareMemory() ? 'shared' : 'message';
       return wanted;
@@ -135,7 +144,8 @@ export function makePool(ctx) {
     async start(options = {}) {
       const signal = options?.signal;
       if (this.#state === 'running') return;
-      if (this.#state === 'stopping' || this.#state === 'stopped') throw new StreamError('Context', 'CLOSED', 'the pool was stopped');
+      if (this.#state === 'stopping' || this.#state === 'stopped')
+        throw new StreamError('Context', 'CLOSED', 'the pool was stopped');
       this.#starting ??= this.#start();
       await Promise.race([this.#starting, whenAborted(signal)]);
     }
@@ -159,10 +169,18 @@ export function makePool(ctx) {
           streamBufferSize: c.streamBufferSize ?? 1024 * 1024,
           chunkProcessingMode: c.chunkProcessingMode ?? MODES.Adaptive,
         };
-        const base = { count: workers, createWorker: () => this.#createWorker(), module: ctx.loader.module, startTimeout: this.#config.workerTimeout };
+        const base = {
+          count: workers,
+          createWorker: () => this.#createWorker(),
+          module: ctx.loader.module,
+          startTimeout: this.#config.workerTimeout,
+        };
         if (this.#transportName === 'inline') this.#transport = new InlineTransport(this, { glue: w });
         else if (this.#transportName === 'shared') {
-          this.#transport = new SharedTransport(this, { ...base, slotBytes: this.#config.streamBufferSize + 64 * 1024 });
+          this.#transport = new SharedTransport(this, {
+            ...base,
+            slotBytes: this.#config.streamBufferSize + 64 * 1024,
+          });
         } else this.#transport = new MessageTransport(this, base);
         await this.#transport.start();
         this.#state = 'running';
@@ -204,7 +222,10 @@ export function makePool(ctx) {
       );
       const left = await Promise.race([this.#transport.stop(grace), now]);
       for (const task of [...this.#running]) {
-        this.#settle(task, new StreamError('Context', left ? 'TIMEOUT' : 'CLOSED', 'the pool stopped before the job finished'));
+        this.#settle(
+          task,
+          new StreamError('Context', left ? 'TIMEOUT' : 'CLOSED', 'the pool stopped before the job finished'),
+        );
       }
       this.#state = 'stopped';
     }
@@ -345,7 +366,8 @@ export function makePool(ctx) {
 
     workerLost(index, error) {
       if (this.#state === 'running' && this.#transport.capacity() === 0) {
-        for (const task of this.#queue.drain()) this.#settle(task, new StreamError('IO', 'WORKER_FAILED', String(error?.message ?? error)));
+        for (const task of this.#queue.drain())
+          this.#settle(task, new StreamError('IO', 'WORKER_FAILED', String(error?.message ?? error)));
       }
     }
 
@@ -357,11 +379,14 @@ export function makePool(ctx) {
       const ops = ['seal', 'unseal', 'inflate', 'deflate', 'digest'];
       if (!ops.includes(job.op)) throw invalid('job.op', job.op, ops.map((o) => `'${o}'`).join(', '));
       const priority = job.priority ?? 0;
-      if (typeof priority !== 'number' || !Number.isFinite(priority)) throw invalid('job.priority', priority, 'a finite number');
-      if (job.signal !== undefined && !(job.signal instanceof AbortSignal)) throw invalid('job.signal', job.signal, 'an AbortSignal');
+      if (typeof priority !== 'number' || !Number.isFinite(priority))
+        throw invalid('job.priority', priority, 'a finite number');
+      if (job.signal !== undefined && !(job.signal instanceof AbortSignal))
+        throw invalid('job.signal', job.signal, 'an AbortSignal');
       const options = job.options ?? {};
       const key = options.key;
-      if (key !== undefined && !(key instanceof Uint8Array)) throw invalid('options.key', key, 'a Uint8Array of 32 bytes', 'INVALID_KEY');
+      if (key !== undefined && !(key instanceof Uint8Array))
+        throw invalid('options.key', key, 'a Uint8Array of 32 bytes', 'INVALID_KEY');
       if (job.signal?.aborted) throw aborted(job.signal.reason);
       await this.#ensureRunning();
       const started = performance.now();
@@ -402,10 +427,11 @@ export function makePool(ctx) {
       const options = config ?? {};
       await this.#ensureRunning();
       const mode = options.chunkProcessingMode ?? this.#config.chunkProcessingMode;
-      if (![0, 1, 2].includes(mode)) throw invalid('chunkProcessingMode', mode, '0 (Sequential), 1 (Parallel) or 2 (Adaptive)');
+      if (![0, 1, 2].includes(mode))
+        throw invalid('chunkProcessingMode', mode, '0 (Sequential), 1 (Parallel) or 2 (Adaptive)');
       const releaseStream = await this.#streamSlot(options.signal);
       try {
-        const decoder = this.#transportName === 'inline' ? null : await PoolDecoder.forSource(this, source, options, mode);
+        const decoder = await PoolDecoder.forSource(this, source, options, mode);
         return await ctx.openFileStream(source, options, decoder, releaseStream);
       } catch (error) {
         releaseStream();
@@ -489,7 +515,11 @@ export function makePool(ctx) {
     constructor(pool, source, header, options, mode) {
       this.pool = pool;
       this.source = source;
-      this.codec = { id: `${++codecIds}`, header: Array.from(header), key: options.key ? Array.from(options.key) : undefined };
+      this.codec = {
+        id: `${++codecIds}`,
+        header: Array.from(header),
+        key: options.key ? Array.from(options.key) : undefined,
+      };
       this.priority = options.priority ?? 0;
       this.mode = mode;
       this.tickets = new Map();
@@ -502,7 +532,12 @@ export function makePool(ctx) {
       const controller = new AbortController();
       const startedAt = performance.now();
       const promise = readRange(this.source, offset, length).then((record) =>
-        this.pool.runChunk({ op: 'openChunk', codec: this.codec, chunk, last, plainLen }, record, this.priority, controller.signal),
+        this.pool.runChunk(
+          { op: 'openChunk', codec: this.codec, chunk, last, plainLen },
+          record,
+          this.priority,
+          controller.signal,
+        ),
       );
       promise.catch(() => {});
       this.tickets.set(ticket, { promise, controller, startedAt });
@@ -525,7 +560,8 @@ export function makePool(ctx) {
 
     window() {
       const workers = this.pool.workerCount;
-      if (this.mode === MODES.Sequential) return 1;
+      // Inline, chunks run one at a time on this thread: nothing to gain from read-ahead.
+      if (this.mode === MODES.Sequential || this.pool.transport === 'inline') return 1;
       if (this.mode === MODES.Parallel) return 2 * workers;
       return this.adaptive;
     }
@@ -597,61 +633,17 @@ export function makePool(ctx) {
     let codecId;
     let header;
     let key;
+    let started = null;
     return new ReadableStream(
       {
-        async start() {
-          try {
-            await ctx.ready();
-            reader = ctx.sourceReader(source);
-            const w = ctx.loaded();
-            codec = w.WasmChunkCodec.forSealing({ compress: options.compress, chunkSize: options.chunkSize, size: options.size ?? reader.size }, options.key);
-            chunkSize = codec.chunkSize;
-            level = w.deflateLevel({ compress: options.compress });
-            header = Array.from(codec.headerBytes());
-            key = options.key ? Array.from(options.key) : undefined;
-            codecId = `s${++codecIds}`;
-            await pool.start();
-            options.signal?.addEventListener('abort', () => cleanup(), { once: true });
-          } catch (error) {
-            reader?.cancel();
-            throw rebuild(error);
-          }
+        // Some runtimes (workerd) pull before an async start() settles: pull waits for it.
+        start() {
+          started = begin();
+          return started;
         },
         async pull(stream) {
-          try {
-            if (!emittedHeader) {
-              emittedHeader = true;
-              stream.enqueue(Uint8Array.from(header));
-              return;
-            }
-            // Keep a window of chunks sealing while the first one is written.
-            const window = 2 * Math.max(1, pool.workerCount);
-            while (!ended && inFlight.length < window) {
-              const next = await readChunk();
-              if (next === null) {
-                ended = true;
-                dispatch(held ?? new Uint8Array(0), true);
-                held = null;
-              } else {
-                if (held) dispatch(held, false);
-                held = next;
-              }
-            }
-            if (inFlight.length > 0) {
-              const { output } = await inFlight.shift();
-              lens.push(output.length);
-              offset += output.length;
-              stream.enqueue(output);
-              return;
-            }
-            stream.enqueue(codec.sealIndex(total, Uint32Array.from(lens), offset));
-            stream.close();
-            cleanup();
-          } catch (error) {
-            reader.cancel(error);
-            cleanup();
-            throw rebuild(error);
-          }
+          await started;
+          return pullSealed(stream);
         },
         cancel(reason) {
           reader?.cancel(reason);
@@ -660,13 +652,77 @@ export function makePool(ctx) {
       },
       { highWaterMark: 0 },
     );
+
+    async function begin() {
+      try {
+        await ctx.ready();
+        reader = ctx.sourceReader(source);
+        const w = ctx.loaded();
+        codec = w.WasmChunkCodec.forSealing(
+          { compress: options.compress, chunkSize: options.chunkSize, size: options.size ?? reader.size },
+          options.key,
+        );
+        chunkSize = codec.chunkSize;
+        level = w.deflateLevel({ compress: options.compress });
+        header = Array.from(codec.headerBytes());
+        key = options.key ? Array.from(options.key) : undefined;
+        codecId = `s${++codecIds}`;
+        await pool.start();
+        options.signal?.addEventListener('abort', () => cleanup(), { once: true });
+      } catch (error) {
+        reader?.cancel();
+        throw rebuild(error);
+      }
+    }
+
+    async function pullSealed(stream) {
+      try {
+        if (!emittedHeader) {
+          emittedHeader = true;
+          stream.enqueue(Uint8Array.from(header));
+          return;
+        }
+        // Keep a window of chunks sealing while the first one is written.
+        const window = 2 * Math.max(1, pool.workerCount);
+        while (!ended && inFlight.length < window) {
+          const next = await readChunk();
+          if (next === null) {
+            ended = true;
+            dispatch(held ?? new Uint8Array(0), true);
+            held = null;
+          } else {
+            if (held) dispatch(held, false);
+            held = next;
+          }
+        }
+        if (inFlight.length > 0) {
+          const { output } = await inFlight.shift();
+          lens.push(output.length);
+          offset += output.length;
+          stream.enqueue(output);
+          return;
+        }
+        stream.enqueue(codec.sealIndex(total, Uint32Array.from(lens), offset));
+        stream.close();
+        cleanup();
+      } catch (error) {
+        reader.cancel(error);
+        cleanup();
+        throw rebuild(error);
+      }
+    }
   }
 
   /** Runs `processor` over every stream, at most `concurrency` at once; one result per stream. */
   async function processStreamsConcurrently(streams, processor, config = {}) {
     if (!Array.isArray(streams)) throw invalid('streams', streams, 'an array of FileStreams');
     if (typeof processor !== 'function') throw invalid('processor', processor, 'a function');
-    const limit = config?.maxConcurrentOps || config?.maxWorkers || ctx.loader.parallelism?.() || globalThis.navigator?.hardwareConcurrency || 4;
+    const limit =
+      config?.maxConcurrentOps ||
+      config?.maxWorkers ||
+      ctx.loader.parallelism?.() ||
+      globalThis.navigator?.hardwareConcurrency ||
+      4;
     const results = new Array(streams.length).fill(null);
     let next = 0;
     async function lane() {

@@ -13,7 +13,17 @@
 
 export const STATE = { FREE: 0, READY: 1, CLAIMED: 2, DONE: 3, FAILED: 4 };
 export const CTRL = { WAKE: 0, DONE: 1, STOP: 2, SLOTS: 3, SLOT_BYTES: 4, MAIL: 5 };
-export const SLOT = { STATE: 0, PRIORITY: 1, SEQ: 2, TASK: 3, WORKER: 4, CANCEL: 5, META_LEN: 6, DATA_LEN: 7, RUN_US: 8 };
+export const SLOT = {
+  STATE: 0,
+  PRIORITY: 1,
+  SEQ: 2,
+  TASK: 3,
+  WORKER: 4,
+  CANCEL: 5,
+  META_LEN: 6,
+  DATA_LEN: 7,
+  RUN_US: 8,
+};
 const SLOT_WORDS = 9;
 const MAX_WORKERS = 256;
 const CONTROL_WORDS = CTRL.MAIL + MAX_WORKERS;
@@ -95,7 +105,9 @@ export class Ring {
         }
       }
       if (best < 0) return -1;
-      if (Atomics.compareExchange(this.slotWords, this.word(best, SLOT.STATE), STATE.READY, STATE.CLAIMED) === STATE.READY) {
+      if (
+        Atomics.compareExchange(this.slotWords, this.word(best, SLOT.STATE), STATE.READY, STATE.CLAIMED) === STATE.READY
+      ) {
         this.set(best, SLOT.WORKER, worker);
         return best;
       }

@@ -118,7 +118,10 @@ class WorkerTransport {
     const worker = { index, incarnation: ++this.incarnations, stats, ready: false, handle: null };
     this.workers[index] = worker;
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`worker ${index} did not start within ${this.startTimeout} ms`)), this.startTimeout);
+      const timer = setTimeout(
+        () => reject(new Error(`worker ${index} did not start within ${this.startTimeout} ms`)),
+        this.startTimeout,
+      );
       worker.handle = adaptWorker(
         this.createWorker(),
         (message) => {
@@ -294,7 +297,8 @@ export class SharedTransport extends WorkerTransport {
   idleFor(worker) {
     if (!this.idle(worker)) return false;
     for (let i = 0; i < this.ring.slots; i++) {
-      if (this.ring.get(i, SLOT.STATE) === STATE.CLAIMED && this.ring.get(i, SLOT.WORKER) === worker.incarnation) return false;
+      if (this.ring.get(i, SLOT.STATE) === STATE.CLAIMED && this.ring.get(i, SLOT.WORKER) === worker.incarnation)
+        return false;
     }
     return true;
   }
@@ -331,7 +335,10 @@ export class SharedTransport extends WorkerTransport {
     const slot = this.slotTasks.indexOf(task);
     if (slot < 0) return this.cancelMessage(task);
     // Not claimed yet: take it back. Claimed: the worker stops at its next piece.
-    if (Atomics.compareExchange(this.ring.slotWords, this.ring.word(slot, SLOT.STATE), STATE.READY, STATE.FREE) === STATE.READY) {
+    if (
+      Atomics.compareExchange(this.ring.slotWords, this.ring.word(slot, SLOT.STATE), STATE.READY, STATE.FREE) ===
+      STATE.READY
+    ) {
       this.slotTasks[slot] = null;
       this.pool.taskFailed(task, errorData('Context', 'ABORTED', 'the job was aborted'), { retry: false });
     } else {
@@ -397,7 +404,12 @@ export class SharedTransport extends WorkerTransport {
           worker.stats.jobs += 1;
           worker.stats.bytes += task.bytesIn;
         }
-        this.pool.taskDone(task, { output: meta.output ?? bytes, deflated: meta.deflated, worker: worker?.index ?? -1, runMs });
+        this.pool.taskDone(task, {
+          output: meta.output ?? bytes,
+          deflated: meta.deflated,
+          worker: worker?.index ?? -1,
+          runMs,
+        });
       } else {
         if (worker) worker.stats.failed += 1;
         if (meta.fatal && worker) {
