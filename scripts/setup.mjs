@@ -2,15 +2,19 @@
 // (see the README's "Development" section): npm dependencies, the wasm32 target, wasm-bindgen-cli
 // (the version Cargo.lock pins), wasm-pack, and for browser tests Chromium, Firefox and
 // geckodriver. Each step is skipped when its tool is already there.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { root, run, output, have, cargoBin, log, step } from './lib.mjs';
 
 export async function ensureNodeModules() {
   const lock = join(root, 'package-lock.json');
   const marker = join(root, 'node_modules', '.package-lock.json');
-  if (existsSync(marker) && existsSync(lock)) return;
-  await step('npm install', () => run('npm', [existsSync(lock) ? 'ci' : 'install', '--no-audit', '--no-fund']));
+  // Up to date when npm's own record of node_modules is newer than the lockfile.
+  if (existsSync(marker) && existsSync(lock) && statSync(marker).mtimeMs >= statSync(lock).mtimeMs) return;
+  // `npm install`, not `npm ci`: the registries reachable here carry only the linux-x64 builds of
+  // deno and workerd, so the lockfile cannot list the other platforms' optional packages and
+  // `npm ci` rejects it as out of sync. `npm install` still installs the locked versions.
+  await step('npm install', () => run('npm', ['install', '--no-audit', '--no-fund']));
 }
 
 function lockedWasmBindgenVersion() {
