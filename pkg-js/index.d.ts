@@ -571,3 +571,9 @@ export function processStreamsConcurrently(
 
 /** Bytes of wasm linear memory (it grows, never shrinks). */
 export function memoryUsage(): { wasmMemory: number };
+
+/**
+ * Which build of the wasm module was loaded: `simd` where the engine has WebAssembly SIMD
+ * (every runtime since 2023), else the plain fallback (same API, slower ChaCha20 and inflate).
+ */
+export function wasmBuild(): { simd: boolean };

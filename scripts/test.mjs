@@ -90,10 +90,16 @@ await step('prettier (JavaScript formatting)', async () => {
 await step('clippy native', async () => {
   await capture('cargo', ['clippy', '--all-targets', '--', '-D', 'warnings']);
 });
+await step('clippy native, miniz_oxide inflate (--no-default-features)', async () => {
+  await capture('cargo', ['clippy', '--all-targets', '--no-default-features', '--', '-D', 'warnings']);
+});
 await step('clippy wasm32', async () => {
   await capture('cargo', ['clippy', '--target', 'wasm32-unknown-unknown', '--all-targets', '--', '-D', 'warnings']);
 });
 await step('cargo test (native core)', async () => rustCount(await capture('cargo', ['test'])));
+await step('cargo test (core codecs with miniz_oxide inflate)', async () =>
+  rustCount(await capture('cargo', ['test', '--no-default-features', '--lib', 'core::'])),
+);
 
 const { build } = await import('./build.mjs');
 await step('build wasm', async () => {
@@ -160,6 +166,9 @@ await step('typings: tsc on a file using every export', async () => {
   await capture(join(root, 'node_modules', '.bin', 'tsc'), ['-p', join(testsDir, 'tsconfig.json')]);
 });
 await step('JS suite: Node (packed package)', () => nodeTest(['node.test.mjs'], suiteEnv, testsDir));
+await step('JS suite: Node, plain wasm build (no SIMD)', () =>
+  nodeTest(['node.test.mjs'], { ...suiteEnv, NOVUSPACK_SIMD: '0', NOVUSPACK_HEAVY: '0' }, testsDir),
+);
 await step('JS suite: Chromium (packed package, Playwright)', () => nodeTest(['browser.test.mjs'], suiteEnv, testsDir));
 await step('pool suite: Node worker_threads (shared, message)', () =>
   nodeTest(['pool.node.test.mjs'], suiteEnv, testsDir),
@@ -200,6 +209,22 @@ await step('Vite build in Chromium', () => nodeTest(['vite.test.mjs'], suiteEnv,
 await step('Node CommonJS project', () => nodeTest(['commonjs.test.mjs'], suiteEnv, testsDir));
 await step('CLI (installed bin)', () => nodeTest(['cli.test.mjs'], suiteEnv, testsDir));
 await step('demo page (Playwright)', () => nodeTest([join(root, 'tests', 'js', 'demo.test.mjs')], suiteEnv));
+// The benchmarks' smoke test: every case on small data, once, with its correctness checks
+// (figures come from `npm run bench`, never from tests).
+for (const [runtime, script] of [
+  ['Node', 'node.mjs'],
+  ['Chromium', 'browser.mjs'],
+]) {
+  await step(`bench smoke test: ${runtime}`, async () => {
+    const text = await capture(process.execPath, ['--expose-gc', join(root, 'bench', script), '--quick'], {
+      cwd: root,
+      env,
+    });
+    const groups = Number(text.match(/smoke test \(\w+\): (\d+) groups/)?.[1] ?? 0);
+    if (groups === 0) throw new Error(`bench/${script} --quick did not finish`);
+    return groups;
+  });
+}
 
 const figures = existsSync(report)
   ? readFileSync(report, 'utf8')

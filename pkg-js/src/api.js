@@ -819,6 +819,11 @@ export function makeApi(loader) {
     return { wasmMemory: sync((w) => w.wasmMemoryBytes()) };
   }
 
+  /** Which build of the wasm module runs: the WebAssembly SIMD one, or the plain fallback. */
+  function wasmBuild() {
+    return { simd: sync((w) => w.simdBuild()) };
+  }
+
   return {
     ready,
     FileStream,
@@ -835,6 +840,7 @@ export function makeApi(loader) {
     validateStreamingConfig,
     getStreamingConfigDefaults,
     memoryUsage,
+    wasmBuild,
     StreamingWorkerPool,
     processStreamsConcurrently,
   };

@@ -1,9 +1,14 @@
 // The package entry for browsers and bundlers. The .wasm is found with
-// `new URL('../dist/wasm/novuspack_stream_bg.wasm', import.meta.url)`, which Vite and webpack follow.
+// `new URL('../dist/wasm/novuspack_stream_bg.wasm', import.meta.url)`, which Vite and webpack follow
+// (and the plain build's, for engines without WebAssembly SIMD).
 import init, * as glue from '../dist/wasm/novuspack_stream.js';
 import { makeApi } from './api.js';
+import { simdSupported } from './simd.js';
 
-const wasmUrl = new URL('../dist/wasm/novuspack_stream_bg.wasm', import.meta.url);
+const simd = simdSupported();
+const wasmUrl = simd
+  ? new URL('../dist/wasm/novuspack_stream_bg.wasm', import.meta.url)
+  : new URL('../dist/wasm/novuspack_stream_plain_bg.wasm', import.meta.url);
 
 async function compile() {
   try {
@@ -15,6 +20,7 @@ async function compile() {
 }
 
 const loader = {
+  simd,
   async load() {
     // Compiled once here; the same Module goes to every pool worker.
     this.module = await compile();
@@ -45,6 +51,7 @@ export const {
   validateStreamingConfig,
   getStreamingConfigDefaults,
   memoryUsage,
+  wasmBuild,
   StreamingWorkerPool,
   processStreamsConcurrently,
 } = makeApi(loader);

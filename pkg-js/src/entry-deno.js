@@ -2,10 +2,15 @@
 import init, { initSync } from '../dist/wasm/novuspack_stream.js';
 import * as glue from '../dist/wasm/novuspack_stream.js';
 import { makeApi } from './api.js';
+import { simdSupported } from './simd.js';
 
-const url = new URL('../dist/wasm/novuspack_stream_bg.wasm', import.meta.url);
+const simd = simdSupported();
+const url = simd
+  ? new URL('../dist/wasm/novuspack_stream_bg.wasm', import.meta.url)
+  : new URL('../dist/wasm/novuspack_stream_plain_bg.wasm', import.meta.url);
 
 const loader = {
+  simd,
   async load() {
     // Compiled once here; the same Module goes to every pool worker.
     this.module = await WebAssembly.compile(await Deno.readFile(url));
@@ -40,6 +45,7 @@ export const {
   validateStreamingConfig,
   getStreamingConfigDefaults,
   memoryUsage,
+  wasmBuild,
   StreamingWorkerPool,
   processStreamsConcurrently,
 } = makeApi(loader);

@@ -6,10 +6,16 @@ import { Worker as NodeWorker } from 'node:worker_threads';
 import init, { initSync } from '../dist/wasm/novuspack_stream.js';
 import * as glue from '../dist/wasm/novuspack_stream.js';
 import { makeApi } from './api.js';
+import { simdSupported } from './simd.js';
 
-const url = new URL('../dist/wasm/novuspack_stream_bg.wasm', import.meta.url);
+// NOVUSPACK_SIMD=0 forces the plain build (the tests run it that way too).
+const simd = process.env.NOVUSPACK_SIMD !== '0' && simdSupported();
+const url = simd
+  ? new URL('../dist/wasm/novuspack_stream_bg.wasm', import.meta.url)
+  : new URL('../dist/wasm/novuspack_stream_plain_bg.wasm', import.meta.url);
 
 const loader = {
+  simd,
   parallelism: () => availableParallelism(),
   async load() {
     // Compiled once here; the same Module goes to every pool worker.
@@ -45,6 +51,7 @@ export const {
   validateStreamingConfig,
   getStreamingConfigDefaults,
   memoryUsage,
+  wasmBuild,
   StreamingWorkerPool,
   processStreamsConcurrently,
 } = makeApi(loader);

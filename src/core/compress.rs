@@ -1,30 +1,35 @@
-//! Deflate with miniz_oxide: per-chunk compression for the sealed format, per-chunk
-//! decompression into a caller-owned buffer of the exact expected size (so a chunk can never
-//! inflate past its size: no decompression bomb), and a push-style streaming [`Inflater`] for
-//! gzip, zlib and raw deflate input, with format detection and checksum verification.
+//! Deflate: per-chunk compression for the sealed format, per-chunk decompression into a
+//! caller-owned buffer of the exact expected size (so a chunk can never inflate past its size:
+//! no decompression bomb), and a push-style streaming [`Inflater`] for gzip, zlib and raw
+//! deflate input, with format detection and checksum verification.
 //!
 //! Every function reports progress explicitly (bytes consumed and produced), like
 //! miniz_oxide's `StreamResult`, and never allocates on the caller's behalf except the
 //! one-shot helpers at the bottom, which take an output limit.
-
-use miniz_oxide::deflate::core::{
-    compress, create_comp_flags_from_zip_params, CompressorOxide, TDEFLFlush, TDEFLStatus,
-};
-use miniz_oxide::inflate::core::{decompress, inflate_flags, DecompressorOxide};
-use miniz_oxide::inflate::stream::InflateState;
-use miniz_oxide::inflate::TINFLStatus;
-use miniz_oxide::{DataFormat, MZError, MZFlush, MZStatus};
+//!
+//! The engines are chosen at build time (see `backend`): zlib-rs (the default, feature
+//! `zlib-rs`: inflate about 1.6x and chunk deflate about 2x faster in the wasm build, see
+//! bench/RESULTS.md) or miniz_oxide (`--no-default-features`: no `unsafe` in any dependency of
+//! the codecs). Streaming compression is always miniz_oxide (see `deflater`). Everything above
+//! the engines is shared.
 
 use super::error::{err, ErrorCode, Result};
 
 /// Default deflate level (as zlib's).
 pub const DEFAULT_LEVEL: u8 = 6;
-/// Highest level miniz_oxide accepts ("uber").
+/// Highest level accepted (miniz_oxide's "uber" level).
 pub const MAX_LEVEL: u8 = 10;
+
+fn check_level(level: u8) -> Result<()> {
+    if level > MAX_LEVEL {
+        return Err(crate::core::error::StreamError::invalid("compress", level, "a level from 0 to 10"));
+    }
+    Ok(())
+}
 
 /// A reusable raw-deflate compressor for independent chunks.
 pub struct ChunkCompressor {
-    inner: Box<CompressorOxide>,
+    inner: backend::ChunkDeflate,
 }
 
 impl std::fmt::Debug for ChunkCompressor {
@@ -36,34 +41,34 @@ impl std::fmt::Debug for ChunkCompressor {
 impl ChunkCompressor {
     /// A compressor at `level` (0..=10).
     pub fn new(level: u8) -> Result<Self> {
-        if level > MAX_LEVEL {
-            return Err(crate::core::error::StreamError::invalid("compress", level, "a level from 0 to 10"));
-        }
-        let flags = create_comp_flags_from_zip_params(level.into(), -15, 0);
-        Ok(ChunkCompressor { inner: Box::new(CompressorOxide::new(flags)) })
+        check_level(level)?;
+        Ok(ChunkCompressor { inner: backend::ChunkDeflate::new(level) })
     }
 
     /// Compresses `input` as one complete raw deflate stream into `out`. Returns the
     /// compressed length if it is strictly shorter than the input and fits in `out`; `None`
     /// means "store it as is".
     pub fn compress_chunk(&mut self, input: &[u8], out: &mut [u8]) -> Option<usize> {
-        self.inner.reset();
         if input.is_empty() {
             return None;
         }
-        let limit = out.len().min(input.len().saturating_sub(1));
+        let limit = out.len().min(input.len() - 1);
         if limit == 0 {
             return None;
         }
-        let (status, consumed, written) = compress(&mut self.inner, input, &mut out[..limit], TDEFLFlush::Finish);
-        (status == TDEFLStatus::Done && consumed == input.len()).then_some(written)
+        self.inner.compress(input, &mut out[..limit])
     }
 }
 
 /// A reusable raw-deflate decompressor for independent chunks.
-#[derive(Default)]
 pub struct ChunkInflater {
-    inner: Box<DecompressorOxide>,
+    inner: backend::RawInflate,
+}
+
+impl Default for ChunkInflater {
+    fn default() -> Self {
+        ChunkInflater { inner: backend::RawInflate::new() }
+    }
 }
 
 impl std::fmt::Debug for ChunkInflater {
@@ -83,22 +88,18 @@ impl ChunkInflater {
     /// size), a stream that ends early or leaves input unused is `CORRUPTED`, bad deflate is
     /// `INVALID_DATA`.
     pub fn inflate(&mut self, input: &[u8], out: &mut [u8]) -> Result<usize> {
-        self.inner.init();
-        let flags = inflate_flags::TINFL_FLAG_USING_NON_WRAPPING_OUTPUT_BUF;
-        let (status, consumed, written) = decompress(&mut self.inner, input, out, 0, flags);
-        match status {
-            TINFLStatus::Done if consumed == input.len() => Ok(written),
-            TINFLStatus::Done => Err(err(
+        self.inner.reset();
+        match self.inner.inflate_whole(input, out) {
+            Ok(Whole::Done { consumed, produced }) if consumed == input.len() => Ok(produced),
+            Ok(Whole::Done { consumed, .. }) => Err(err(
                 ErrorCode::Corrupted,
                 format!("{} bytes follow the end of the chunk's deflate stream", input.len() - consumed),
             )),
-            TINFLStatus::HasMoreOutput => {
+            Ok(Whole::OutputFull) => {
                 Err(err(ErrorCode::OutputLimit, format!("chunk inflates past its size of {} bytes", out.len())))
             }
-            TINFLStatus::NeedsMoreInput | TINFLStatus::FailedCannotMakeProgress => {
-                Err(err(ErrorCode::Corrupted, "chunk deflate stream ends early"))
-            }
-            _ => Err(err(ErrorCode::InvalidData, "chunk is not valid deflate data")),
+            Ok(Whole::EndsEarly) => Err(err(ErrorCode::Corrupted, "chunk deflate stream ends early")),
+            Err(()) => Err(err(ErrorCode::InvalidData, "chunk is not valid deflate data")),
         }
     }
 }
@@ -170,7 +171,7 @@ enum Phase {
 /// until `done`. Memory is bounded by the 32 KiB deflate window.
 pub struct Inflater {
     format: CompressedFormat,
-    state: Box<InflateState>,
+    state: backend::RawInflate,
     phase: Phase,
     header: Vec<u8>,
     crc: crc32fast::Hasher,
@@ -191,7 +192,7 @@ impl Inflater {
         let phase = if format == CompressedFormat::Raw { Phase::Body } else { Phase::Header };
         Inflater {
             format,
-            state: InflateState::new_boxed(DataFormat::Raw),
+            state: backend::RawInflate::new(),
             phase,
             header: Vec::new(),
             crc: crc32fast::Hasher::new(),
@@ -249,34 +250,26 @@ impl Inflater {
                     if progress.produced == out.len() {
                         return Ok(progress);
                     }
-                    let result = miniz_oxide::inflate::stream::inflate(
-                        &mut self.state,
-                        rest,
-                        &mut out[progress.produced..],
-                        MZFlush::None,
-                    );
-                    let written = &out[progress.produced..progress.produced + result.bytes_written];
-                    self.crc.update(written);
-                    self.adler.write_slice(written);
-                    self.member_len += result.bytes_written as u64;
-                    self.total_out += result.bytes_written as u64;
-                    progress.consumed += result.bytes_consumed;
-                    progress.produced += result.bytes_written;
-                    match result.status {
-                        Ok(MZStatus::StreamEnd) => {
-                            self.phase =
-                                if self.format == CompressedFormat::Raw { Phase::Done } else { Phase::Trailer };
-                            self.header.clear();
-                        }
-                        Ok(_) | Err(MZError::Buf) => {
-                            if result.bytes_consumed == 0 && result.bytes_written == 0 {
-                                return Ok(progress);
-                            }
-                        }
-                        Err(_) => {
-                            return Err(err(ErrorCode::InvalidData, format!("invalid {} data", self.format.as_str()))
-                                .with_offset(self.total_out))
-                        }
+                    let Ok(step) = self.state.inflate(rest, &mut out[progress.produced..], false) else {
+                        return Err(err(ErrorCode::InvalidData, format!("invalid {} data", self.format.as_str()))
+                            .with_offset(self.total_out));
+                    };
+                    // Only the checksum the wrapper carries (raw deflate has none).
+                    let written = &out[progress.produced..progress.produced + step.produced];
+                    match self.format {
+                        CompressedFormat::Gzip => self.crc.update(written),
+                        CompressedFormat::Zlib => self.adler.write_slice(written),
+                        CompressedFormat::Raw => {}
+                    }
+                    self.member_len += step.produced as u64;
+                    self.total_out += step.produced as u64;
+                    progress.consumed += step.consumed;
+                    progress.produced += step.produced;
+                    if step.end {
+                        self.phase = if self.format == CompressedFormat::Raw { Phase::Done } else { Phase::Trailer };
+                        self.header.clear();
+                    } else if step.consumed == 0 && step.produced == 0 {
+                        return Ok(progress);
                     }
                 }
                 Phase::Trailer => {
@@ -390,7 +383,7 @@ impl Inflater {
 
     fn start_member(&mut self) {
         self.header.clear();
-        self.state.reset(DataFormat::Raw);
+        self.state.reset();
         self.crc = crc32fast::Hasher::new();
         self.adler = adler2::Adler32::new();
         self.member_len = 0;
@@ -428,7 +421,7 @@ impl Inflater {
 /// Streaming raw-deflate (RFC 1951) compressor, push style: output per call is bounded by the
 /// caller's buffer.
 pub struct Deflater {
-    inner: Box<CompressorOxide>,
+    inner: deflater::RawDeflate,
     finished: bool,
 }
 
@@ -441,11 +434,8 @@ impl std::fmt::Debug for Deflater {
 impl Deflater {
     /// A compressor at `level` (0..=10).
     pub fn new(level: u8) -> Result<Self> {
-        if level > MAX_LEVEL {
-            return Err(crate::core::error::StreamError::invalid("compress", level, "a level from 0 to 10"));
-        }
-        let flags = create_comp_flags_from_zip_params(level.into(), -15, 0);
-        Ok(Deflater { inner: Box::new(CompressorOxide::new(flags)), finished: false })
+        check_level(level)?;
+        Ok(Deflater { inner: deflater::RawDeflate::new(level), finished: false })
     }
 
     /// Compresses `input` into `out` (not empty); with `finish`, ends the stream once all input
@@ -454,16 +444,12 @@ impl Deflater {
         if self.finished {
             return Ok(Progress { done: true, ..Progress::default() });
         }
-        let flush = if finish { TDEFLFlush::Finish } else { TDEFLFlush::None };
-        let (status, consumed, produced) = compress(&mut self.inner, input, out, flush);
-        match status {
-            TDEFLStatus::Done => {
-                self.finished = true;
-                Ok(Progress { consumed, produced, done: true })
-            }
-            TDEFLStatus::Okay => Ok(Progress { consumed, produced, done: false }),
-            _ => Err(err(ErrorCode::InvalidArgument, "the deflate stream was misused")),
-        }
+        let step = self
+            .inner
+            .deflate(input, out, finish)
+            .map_err(|()| err(ErrorCode::InvalidArgument, "the deflate stream was misused"))?;
+        self.finished = step.end;
+        Ok(Progress { consumed: step.consumed, produced: step.produced, done: step.end })
     }
 }
 
@@ -491,10 +477,235 @@ pub fn inflate_all(input: &[u8], limit: usize) -> Result<Vec<u8>> {
 
 /// Compresses a whole buffer into raw deflate at `level` (0..=10).
 pub fn deflate_all(input: &[u8], level: u8) -> Result<Vec<u8>> {
-    if level > MAX_LEVEL {
-        return Err(crate::core::error::StreamError::invalid("compress", level, "a level from 0 to 10"));
+    let mut deflater = Deflater::new(level)?;
+    let mut out = vec![0u8; input.len() / 2 + 1024];
+    let (mut consumed, mut produced) = (0, 0);
+    loop {
+        if produced == out.len() {
+            out.resize(out.len() * 2, 0);
+        }
+        let p = deflater.update(&input[consumed..], &mut out[produced..], true)?;
+        consumed += p.consumed;
+        produced += p.produced;
+        if p.done {
+            out.truncate(produced);
+            return Ok(out);
+        }
     }
-    Ok(miniz_oxide::deflate::compress_to_vec(input, level))
+}
+
+/// What one call into a deflate engine did.
+#[derive(Clone, Copy, Debug)]
+struct Step {
+    consumed: usize,
+    produced: usize,
+    /// The deflate stream's final block is complete.
+    end: bool,
+}
+
+/// How decoding one whole deflate stream into a fixed buffer ended.
+#[derive(Clone, Copy, Debug)]
+enum Whole {
+    /// The stream ended after `consumed` input bytes, having produced `produced`.
+    Done { consumed: usize, produced: usize },
+    /// The output buffer is full and the stream goes on (a bomb, for a chunk).
+    OutputFull,
+    /// The input ran out before the end of the stream.
+    EndsEarly,
+}
+
+/// The raw inflate engines: `RawInflate::inflate(input, out, whole)` (streaming; `whole`:
+/// `input` is the entire stream) returning a [`Step`], and `RawInflate::inflate_whole(input,
+/// out)` for one complete stream into a buffer that must hold all of it; `Err` on invalid data.
+#[cfg(feature = "zlib-rs")]
+mod backend {
+    use super::{deflater::RawDeflate, Step, Whole};
+    use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, Status};
+
+    /// One-shot chunk compression. Levels 2 to 10 (10 is 9) are zlib-rs, always into a buffer
+    /// of zlib's worst-case bound: its deflate has had bugs with output buffers too short for
+    /// the stream (panics, invalid streams), so it is never given one, and the result is
+    /// copied out when it is shorter than the chunk.
+    pub(super) enum ChunkDeflate {
+        /// Levels 0 and 1: miniz_oxide (zlib-rs's level 1, deflate_quick, overflowed its
+        /// pending buffer on incompressible chunks in our tests; miniz is as fast there).
+        Miniz(RawDeflate),
+        Zlib {
+            deflate: Box<Compress>,
+            scratch: Vec<u8>,
+        },
+    }
+
+    impl ChunkDeflate {
+        pub(super) fn new(level: u8) -> Self {
+            if level <= 1 {
+                return ChunkDeflate::Miniz(RawDeflate::new(level));
+            }
+            let deflate = Box::new(Compress::new(Compression::new(u32::from(level.min(9))), false));
+            ChunkDeflate::Zlib { deflate, scratch: Vec::new() }
+        }
+
+        /// Raw deflate of `input` into `out` if it fits there; `None` otherwise.
+        pub(super) fn compress(&mut self, input: &[u8], out: &mut [u8]) -> Option<usize> {
+            let (deflate, scratch) = match self {
+                ChunkDeflate::Miniz(raw) => {
+                    raw.reset();
+                    let step = raw.deflate(input, out, true).ok()?;
+                    return (step.end && step.consumed == input.len()).then_some(step.produced);
+                }
+                ChunkDeflate::Zlib { deflate, scratch } => (deflate, scratch),
+            };
+            let n = input.len();
+            // compressBound() of zlib, plus room for a final empty block.
+            let bound = n + (n >> 12) + (n >> 14) + (n >> 25) + 64;
+            scratch.resize(bound, 0);
+            deflate.reset();
+            let status = deflate.compress(input, scratch, FlushCompress::Finish).ok()?;
+            #[allow(clippy::cast_possible_truncation)] // at most `bound`
+            let (consumed, produced) = (deflate.total_in() as usize, deflate.total_out() as usize);
+            if status != Status::StreamEnd || consumed != n || produced > out.len() {
+                return None;
+            }
+            out[..produced].copy_from_slice(&scratch[..produced]);
+            Some(produced)
+        }
+    }
+
+    fn step(in_before: u64, out_before: u64, total_in: u64, total_out: u64, end: bool) -> Step {
+        #[allow(clippy::cast_possible_truncation)] // bounded by the slices passed in
+        Step { consumed: (total_in - in_before) as usize, produced: (total_out - out_before) as usize, end }
+    }
+
+    pub(super) struct RawInflate(Box<Decompress>);
+
+    impl RawInflate {
+        pub(super) fn new() -> Self {
+            RawInflate(Box::new(Decompress::new(false)))
+        }
+
+        pub(super) fn reset(&mut self) {
+            self.0.reset(false);
+        }
+
+        pub(super) fn inflate(&mut self, input: &[u8], out: &mut [u8], whole: bool) -> Result<Step, ()> {
+            let (i, o) = (self.0.total_in(), self.0.total_out());
+            let flush = if whole { FlushDecompress::Finish } else { FlushDecompress::None };
+            let status = self.0.decompress(input, out, flush).map_err(|_| ())?;
+            Ok(step(i, o, self.0.total_in(), self.0.total_out(), status == Status::StreamEnd))
+        }
+
+        pub(super) fn inflate_whole(&mut self, input: &[u8], out: &mut [u8]) -> Result<Whole, ()> {
+            let first = self.inflate(input, out, true)?;
+            if first.end {
+                return Ok(Whole::Done { consumed: first.consumed, produced: first.produced });
+            }
+            if first.produced < out.len() {
+                return Ok(Whole::EndsEarly);
+            }
+            // `out` is full: one byte of room tells a stream that ends here from one that goes on.
+            let mut probe = [0u8; 1];
+            let more = self.inflate(&input[first.consumed..], &mut probe, true)?;
+            Ok(match more {
+                Step { produced: 1.., .. } => Whole::OutputFull,
+                Step { end: true, consumed, .. } => {
+                    Whole::Done { consumed: first.consumed + consumed, produced: first.produced }
+                }
+                _ => Whole::EndsEarly,
+            })
+        }
+    }
+}
+
+#[cfg(not(feature = "zlib-rs"))]
+mod backend {
+    use super::{deflater::RawDeflate, Step, Whole};
+
+    /// One-shot chunk compression with miniz_oxide, straight into the caller's buffer (it stops
+    /// cleanly when the stream would not fit).
+    pub(super) struct ChunkDeflate(RawDeflate);
+
+    impl ChunkDeflate {
+        pub(super) fn new(level: u8) -> Self {
+            ChunkDeflate(RawDeflate::new(level))
+        }
+
+        pub(super) fn compress(&mut self, input: &[u8], out: &mut [u8]) -> Option<usize> {
+            self.0.reset();
+            let step = self.0.deflate(input, out, true).ok()?;
+            (step.end && step.consumed == input.len()).then_some(step.produced)
+        }
+    }
+    use miniz_oxide::inflate::core::{decompress, inflate_flags};
+    use miniz_oxide::inflate::stream::InflateState;
+    use miniz_oxide::inflate::TINFLStatus;
+    use miniz_oxide::{DataFormat, MZError, MZFlush, MZStatus};
+
+    pub(super) struct RawInflate(Box<InflateState>);
+
+    impl RawInflate {
+        pub(super) fn new() -> Self {
+            RawInflate(InflateState::new_boxed(DataFormat::Raw))
+        }
+
+        pub(super) fn reset(&mut self) {
+            self.0.reset(DataFormat::Raw);
+        }
+
+        pub(super) fn inflate(&mut self, input: &[u8], out: &mut [u8], whole: bool) -> Result<Step, ()> {
+            let flush = if whole { MZFlush::Finish } else { MZFlush::None };
+            let r = miniz_oxide::inflate::stream::inflate(&mut self.0, input, out, flush);
+            let end = match r.status {
+                Ok(MZStatus::StreamEnd) => true,
+                Ok(_) | Err(MZError::Buf) => false,
+                Err(_) => return Err(()),
+            };
+            Ok(Step { consumed: r.bytes_consumed, produced: r.bytes_written, end })
+        }
+
+        pub(super) fn inflate_whole(&mut self, input: &[u8], out: &mut [u8]) -> Result<Whole, ()> {
+            // Straight into `out`, with no window copy: the one-shot mode of miniz_oxide's core.
+            let flags = inflate_flags::TINFL_FLAG_USING_NON_WRAPPING_OUTPUT_BUF;
+            let (status, consumed, produced) = decompress(self.0.decompressor(), input, out, 0, flags);
+            match status {
+                TINFLStatus::Done => Ok(Whole::Done { consumed, produced }),
+                TINFLStatus::HasMoreOutput => Ok(Whole::OutputFull),
+                TINFLStatus::NeedsMoreInput | TINFLStatus::FailedCannotMakeProgress => Ok(Whole::EndsEarly),
+                _ => Err(()),
+            }
+        }
+    }
+}
+
+/// Streaming compression (the `deflate` job, [`Deflater`]) is miniz_oxide's in every build:
+/// its output buffers are the caller's, of any size, and zlib-rs's deflate has had bugs with
+/// short output buffers (panics, invalid streams).
+mod deflater {
+    use super::Step;
+    use miniz_oxide::deflate::core::{
+        compress, create_comp_flags_from_zip_params, CompressorOxide, TDEFLFlush, TDEFLStatus,
+    };
+
+    pub(super) struct RawDeflate(Box<CompressorOxide>);
+
+    impl RawDeflate {
+        pub(super) fn new(level: u8) -> Self {
+            RawDeflate(Box::new(CompressorOxide::new(create_comp_flags_from_zip_params(level.into(), -15, 0))))
+        }
+
+        pub(super) fn reset(&mut self) {
+            self.0.reset();
+        }
+
+        pub(super) fn deflate(&mut self, input: &[u8], out: &mut [u8], finish: bool) -> Result<Step, ()> {
+            let flush = if finish { TDEFLFlush::Finish } else { TDEFLFlush::None };
+            let (status, consumed, produced) = compress(&mut self.0, input, out, flush);
+            match status {
+                TDEFLStatus::Done => Ok(Step { consumed, produced, end: true }),
+                TDEFLStatus::Okay => Ok(Step { consumed, produced, end: false }),
+                _ => Err(()),
+            }
+        }
+    }
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
@@ -528,6 +739,31 @@ mod tests {
         assert_eq!(c.compress_chunk(&random, &mut vec![0; 5000]), None, "incompressible is stored");
         assert_eq!(c.compress_chunk(&[], &mut [0; 10]), None);
         assert!(ChunkCompressor::new(11).is_err());
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(400))]
+        /// Every level, on text, noise and their mixtures at any length: the chunk compressor
+        /// never panics, and what it returns inflates back exactly (or it says "store").
+        #[test]
+        fn chunk_compression_round_trips_at_every_level(level in 0u8..=10, text_len in 0usize..40_000,
+                                                        noise_len in 0usize..40_000, seed in 0u64..u64::MAX,
+                                                        noise_first in proptest::bool::ANY, room in 0usize..3) {
+            let mut x = seed | 1;
+            let noise: Vec<u8> = (0..noise_len).map(|_| { x ^= x << 13; x ^= x >> 7; x ^= x << 17; (x >> 24) as u8 }).collect();
+            let text = sample(text_len);
+            let data = if noise_first { [noise, text].concat() } else { [text, noise].concat() };
+            let mut out = vec![0u8; data.len().saturating_sub(room * data.len() / 4)];
+            let mut c = ChunkCompressor::new(level).unwrap();
+            for _ in 0..2 {
+                if let Some(n) = c.compress_chunk(&data, &mut out) {
+                    proptest::prop_assert!(n < data.len() && n <= out.len());
+                    let mut back = vec![0u8; data.len()];
+                    proptest::prop_assert_eq!(ChunkInflater::new().inflate(&out[..n], &mut back).unwrap(), data.len());
+                    proptest::prop_assert_eq!(&back, &data);
+                }
+            }
+        }
     }
 
     #[test]

@@ -4,19 +4,20 @@
 //! * [`ChunkCipher`]: a per-file subkey (HKDF-SHA256 of the key with the file's salt) and the
 //!   stateless, position-explicit chunk primitives of the STREAM construction: the nonce is the
 //!   chunk counter and a last-chunk / index flag, so any chunk can be sealed or opened alone.
+//! * [`Aead`]: ChaCha20-Poly1305 exactly as RFC 8439 section 2.8 composes it, over the keystream
+//!   of [`super::chacha`] (SIMD in the wasm build) and the `poly1305` crate. The tag is checked
+//!   in constant time before a byte is decrypted. The `chacha20poly1305` crate is the reference
+//!   the tests compare against.
 //! * NovusPack v1 framing (`nonce(12) || ciphertext || tag(16)`, empty associated data):
 //!   [`V1Verifier`] computes the tag in one pass over ciphertext delivered in pieces, and
 //!   [`v1_apply_keystream`] decrypts any byte range through the ChaCha20 block counter, so a
 //!   random-access source can be verified once and then read anywhere.
 
-use chacha20::cipher::{KeyIvInit, StreamCipher, StreamCipherSeek};
-use chacha20::ChaCha20;
-use chacha20poly1305::aead::{AeadInOut, KeyInit};
-use chacha20poly1305::ChaCha20Poly1305;
-use poly1305::universal_hash::UniversalHash;
+use poly1305::universal_hash::{KeyInit, UniversalHash};
 use poly1305::Poly1305;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
+use super::chacha::xor_keystream;
 use super::config::invalid_key_length;
 use super::error::{err, ErrorCode, Result};
 
@@ -95,13 +96,71 @@ pub fn sealed_nonce(counter: u64, kind: NonceKind) -> [u8; 12] {
     nonce
 }
 
+/// ChaCha20-Poly1305 (RFC 8439 section 2.8) under one key, with detached tags.
+#[derive(Clone, Zeroize, ZeroizeOnDrop)]
+pub struct Aead {
+    key: [u8; KEY_LEN],
+}
+
+impl Aead {
+    /// The AEAD under `key`.
+    pub fn new(key: &[u8; KEY_LEN]) -> Aead {
+        Aead { key: *key }
+    }
+
+    /// Poly1305 keyed with the first 32 bytes of keystream block 0.
+    fn mac(&self, nonce: &[u8; 12]) -> Poly1305 {
+        let mut mac_key = Zeroizing::new([0u8; 32]);
+        xor_keystream(&self.key, nonce, 0, mac_key.as_mut());
+        Poly1305::new(&poly1305::Key::from(*mac_key))
+    }
+
+    /// The tag over `aad` and `ciphertext`: both zero-padded to 16 bytes, then their lengths.
+    fn tag(&self, nonce: &[u8; 12], aad: &[u8], ciphertext: &[u8]) -> poly1305::Block {
+        let mut mac = self.mac(nonce);
+        mac.update_padded(aad);
+        mac.update_padded(ciphertext);
+        let mut lengths = [0u8; 16];
+        lengths[..8].copy_from_slice(&(aad.len() as u64).to_le_bytes());
+        lengths[8..].copy_from_slice(&(ciphertext.len() as u64).to_le_bytes());
+        mac.update(&[poly1305::Block::from(lengths)]);
+        mac.finalize()
+    }
+
+    /// Encrypts `buf` in place (keystream from block 1) and returns the tag.
+    pub fn seal(&self, nonce: &[u8; 12], aad: &[u8], buf: &mut [u8]) -> [u8; TAG_LEN] {
+        xor_keystream(&self.key, nonce, 64, buf);
+        self.tag(nonce, aad, buf).into()
+    }
+
+    /// Checks the tag in constant time and only then decrypts `buf` in place; on failure `buf`
+    /// is left as it was.
+    pub fn open(&self, nonce: &[u8; 12], aad: &[u8], buf: &mut [u8], tag: &[u8]) -> Result<()> {
+        if tag.len() != TAG_LEN {
+            return Err(auth_failed());
+        }
+        let expected = self.tag(nonce, aad, buf);
+        if !bool::from(subtle::ConstantTimeEq::ct_eq(expected.as_slice(), tag)) {
+            return Err(auth_failed());
+        }
+        xor_keystream(&self.key, nonce, 64, buf);
+        Ok(())
+    }
+}
+
+impl std::fmt::Debug for Aead {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Aead(..)")
+    }
+}
+
 /// HKDF-SHA256 info string of the sealed format's per-file subkey.
 const SUBKEY_INFO: &[u8] = b"novuspack-stream v1 chunk key";
 
 /// The AEAD of one sealed file: ChaCha20-Poly1305 under the per-file subkey.
 #[derive(Clone)]
 pub struct ChunkCipher {
-    aead: ChaCha20Poly1305,
+    aead: Aead,
 }
 
 impl std::fmt::Debug for ChunkCipher {
@@ -116,25 +175,17 @@ impl ChunkCipher {
         let hkdf = hkdf::Hkdf::<sha2::Sha256>::new(Some(salt), key.as_bytes());
         let mut subkey = Zeroizing::new([0u8; KEY_LEN]);
         hkdf.expand(SUBKEY_INFO, subkey.as_mut()).expect("32 bytes is a valid HKDF-SHA256 length");
-        let aead = ChaCha20Poly1305::new(&chacha20poly1305::Key::from(*subkey));
-        ChunkCipher { aead }
+        ChunkCipher { aead: Aead::new(&subkey) }
     }
 
     /// Encrypts `buf` in place and returns the tag.
     pub fn seal(&self, nonce: &[u8; 12], aad: &[u8], buf: &mut [u8]) -> [u8; TAG_LEN] {
-        let nonce = chacha20poly1305::Nonce::from(*nonce);
-        let tag = self
-            .aead
-            .encrypt_inout_detached(&nonce, aad, buf.into())
-            .expect("chunks are far below the ChaCha20 length limit");
-        tag.into()
+        self.aead.seal(nonce, aad, buf)
     }
 
     /// Verifies the tag and only then decrypts `buf` in place.
     pub fn open(&self, nonce: &[u8; 12], aad: &[u8], buf: &mut [u8], tag: &[u8]) -> Result<()> {
-        let nonce = chacha20poly1305::Nonce::from(*nonce);
-        let tag = chacha20poly1305::Tag::try_from(tag).map_err(|_| auth_failed())?;
-        self.aead.decrypt_inout_detached(&nonce, aad, buf.into(), &tag).map_err(|_| auth_failed())
+        self.aead.open(nonce, aad, buf, tag)
     }
 }
 
@@ -160,10 +211,7 @@ impl std::fmt::Debug for V1Verifier {
 impl V1Verifier {
     /// Starts verification of a v1 file with this key and nonce.
     pub fn new(key: &Key, nonce: &[u8; V1_NONCE_LEN]) -> V1Verifier {
-        let mut cipher = ChaCha20::new(&chacha20::Key::from(*key.as_bytes()), &chacha20::Nonce::from(*nonce));
-        let mut mac_key = Zeroizing::new([0u8; 32]);
-        cipher.apply_keystream(mac_key.as_mut());
-        let mac = Poly1305::new(&poly1305::Key::from(*mac_key));
+        let mac = Aead::new(key.as_bytes()).mac(nonce);
         V1Verifier { mac, partial: [0; 16], partial_len: 0, ciphertext_len: 0 }
     }
 
@@ -207,9 +255,7 @@ impl V1Verifier {
 /// XORs the v1 keystream for ciphertext bytes starting at `offset` (0 = first byte after the
 /// nonce) into `buf`: decryption of any range, once the tag has been verified.
 pub fn v1_apply_keystream(key: &Key, nonce: &[u8; V1_NONCE_LEN], offset: u64, buf: &mut [u8]) {
-    let mut cipher = ChaCha20::new(&chacha20::Key::from(*key.as_bytes()), &chacha20::Nonce::from(*nonce));
-    cipher.seek(64 + offset);
-    cipher.apply_keystream(buf);
+    xor_keystream(key.as_bytes(), nonce, 64 + offset, buf);
 }
 
 /// Encrypts `plaintext` into the v1 framing with a fresh random nonce.
@@ -221,13 +267,10 @@ pub fn v1_encrypt(key: &Key, plaintext: &[u8]) -> Result<Vec<u8>> {
 
 /// Encrypts `plaintext` into the v1 framing with the given nonce (tests and vectors).
 pub fn v1_encrypt_with_nonce(key: &Key, nonce: &[u8; V1_NONCE_LEN], plaintext: &[u8]) -> Vec<u8> {
-    let aead = ChaCha20Poly1305::new(&chacha20poly1305::Key::from(*key.as_bytes()));
     let mut out = Vec::with_capacity(plaintext.len() + V1_OVERHEAD as usize);
     out.extend_from_slice(nonce);
     out.extend_from_slice(plaintext);
-    let tag = aead
-        .encrypt_inout_detached(&chacha20poly1305::Nonce::from(*nonce), &[], (&mut out[V1_NONCE_LEN..]).into())
-        .expect("in-memory plaintext is below the ChaCha20 length limit");
+    let tag = Aead::new(key.as_bytes()).seal(nonce, &[], &mut out[V1_NONCE_LEN..]);
     out.extend_from_slice(&tag);
     out
 }
@@ -240,10 +283,7 @@ pub fn v1_decrypt_in_place(key: &Key, data: &mut [u8]) -> Result<std::ops::Range
     let nonce: [u8; V1_NONCE_LEN] = data[..V1_NONCE_LEN].try_into().expect("length checked");
     let body_len = data.len() - V1_OVERHEAD as usize;
     let (body, tag) = data[V1_NONCE_LEN..].split_at_mut(body_len);
-    let aead = ChaCha20Poly1305::new(&chacha20poly1305::Key::from(*key.as_bytes()));
-    let tag = chacha20poly1305::Tag::try_from(&tag[..]).map_err(|_| auth_failed())?;
-    aead.decrypt_inout_detached(&chacha20poly1305::Nonce::from(nonce), &[], body.into(), &tag)
-        .map_err(|_| auth_failed())?;
+    Aead::new(key.as_bytes()).open(&nonce, &[], body, tag)?;
     Ok(V1_NONCE_LEN..data.len() - TAG_LEN)
 }
 
@@ -276,6 +316,51 @@ mod tests {
 
     fn key() -> Key {
         Key::from([7u8; 32])
+    }
+
+    #[test]
+    fn aead_matches_rfc8439_section_2_8_2() {
+        let key: [u8; 32] = std::array::from_fn(|i| 0x80 + i as u8);
+        let nonce = [0x07, 0, 0, 0, 0x40, 0x41, 0x42, 0x43, 0x44, 0x45, 0x46, 0x47];
+        let aad = [0x50, 0x51, 0x52, 0x53, 0xc0, 0xc1, 0xc2, 0xc3, 0xc4, 0xc5, 0xc6, 0xc7];
+        let plaintext = b"Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the future, sunscreen would be it.";
+        let mut buf = plaintext.to_vec();
+        let tag = Aead::new(&key).seal(&nonce, &aad, &mut buf);
+        assert_eq!(&buf[..8], &[0xd3, 0x1a, 0x8d, 0x34, 0x64, 0x8e, 0x60, 0xdb]);
+        assert_eq!(
+            tag,
+            [0x1a, 0xe1, 0x0b, 0x59, 0x4f, 0x09, 0xe2, 0x6a, 0x7e, 0x90, 0x2e, 0xcb, 0xd0, 0x60, 0x06, 0x91]
+        );
+        Aead::new(&key).open(&nonce, &aad, &mut buf, &tag).unwrap();
+        assert_eq!(&buf[..], &plaintext[..]);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn aead_equals_the_chacha20poly1305_crate(key in proptest::prelude::any::<[u8; 32]>(),
+                                                  nonce in proptest::prelude::any::<[u8; 12]>(),
+                                                  aad in proptest::collection::vec(0u8..=255, 0..40),
+                                                  data in proptest::collection::vec(0u8..=255, 0..700),
+                                                  flip in 0usize..800) {
+            use chacha20poly1305::aead::{AeadInOut, KeyInit as _};
+            let reference = chacha20poly1305::ChaCha20Poly1305::new(&key.into());
+            let mut expected = data.clone();
+            let expected_tag = reference.encrypt_inout_detached(&nonce.into(), &aad, expected.as_mut_slice().into()).unwrap();
+            let mut ours = data.clone();
+            let tag = Aead::new(&key).seal(&nonce, &aad, &mut ours);
+            proptest::prop_assert_eq!(&ours, &expected);
+            proptest::prop_assert_eq!(&tag[..], &expected_tag[..]);
+            let mut opened = ours.clone();
+            Aead::new(&key).open(&nonce, &aad, &mut opened, &tag).unwrap();
+            proptest::prop_assert_eq!(&opened, &data);
+            if !ours.is_empty() {
+                let mut tampered = ours.clone();
+                tampered[flip % ours.len()] ^= 1;
+                let before = tampered.clone();
+                proptest::prop_assert!(Aead::new(&key).open(&nonce, &aad, &mut tampered, &tag).is_err());
+                proptest::prop_assert_eq!(tampered, before);
+            }
+        }
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod chacha;
 pub mod clock;
 pub mod compress;
 pub mod config;

@@ -48,3 +48,9 @@ pub fn wasm_memory_bytes() -> f64 {
 pub fn wasm_memory() -> JsValue {
     wasm_bindgen::memory()
 }
+
+/// True in the WebAssembly SIMD build, false in the plain one (see pkg-js/src/simd.js).
+#[wasm_bindgen(js_name = simdBuild)]
+pub fn simd_build() -> bool {
+    cfg!(target_feature = "simd128")
+}

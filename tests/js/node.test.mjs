@@ -1,6 +1,7 @@
 // Runs the shared suite (suite.mjs) under node:test against the installed package.
 // Environment: NOVUSPACK_DATA (the folder prepare-data.mjs wrote), NOVUSPACK_HEAVY=0 to skip
-// the 1 GiB case, NOVUSPACK_REPORT (a file to append measured figures to).
+// the 1 GiB case, NOVUSPACK_REPORT (a file to append measured figures to), NOVUSPACK_SIMD=0 to
+// run on the plain wasm build.
 import { test } from 'node:test';
 import { appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,6 +13,8 @@ const read = (name) => new Uint8Array(readFileSync(join(data, name)));
 
 const env = {
   heavy: process.env.NOVUSPACK_HEAVY !== '0',
+  // NOVUSPACK_SIMD=0 makes the package load its plain (no SIMD) build.
+  expectSimd: process.env.NOVUSPACK_SIMD !== '0',
   async vectors() {
     return JSON.parse(readFileSync(join(data, 'vectors.json'), 'utf8')).map(parseVector);
   },

@@ -4,6 +4,7 @@
 //   env.vectors()   -> [{ name, key, sealed, plaintext, error }] from tests/vectors
 //   env.v1Sample()  -> { key, framed, plaintext } made by an independent implementation
 //   env.heavy       -> run the 1 GiB case
+//   env.expectSimd  -> which wasm build should be loaded (default: the SIMD one)
 
 export class AssertionError extends Error {}
 
@@ -165,6 +166,11 @@ export function cases(lib, env) {
     assert.ok(wasm <= 80 * 1024 * 1024, `wasm memory ${wasm}`);
   });
 
+  test('the SIMD build loads where the engine has WebAssembly SIMD, the plain one where asked', async () => {
+    await lib.ready();
+    assert.equal(lib.wasmBuild().simd, env.expectSimd ?? true, 'wasmBuild().simd');
+  });
+
   test('seal then FileStream round-trips Blob and ReadableStream sources at chunk edges', async () => {
     const cs = 4096;
     for (const len of [0, 1, cs - 1, cs, cs + 1, 3 * cs + 7]) {
@@ -214,6 +220,39 @@ export function cases(lib, env) {
     assert.equal(await fs.readAt(edge, data.length - 3), 3);
     assert.equal(await fs.readAt(edge, data.length), 0);
     fs.close();
+  });
+
+  // A Blob read in order is served by one blob.stream(); readAt and seeks that break the order
+  // go by slice, and a later sequence starts a new stream. Every byte must still be right.
+  test('a Blob read in order while readAt and seeks jump around gives the right bytes', async () => {
+    const data = sample(400_000, 11, true);
+    const key = lib.generateKey();
+    const blobs = [
+      ['sealed', new Blob([await sealBytes(lib, data, { key, compress: 6, chunkSize: 16384 })]), { key }],
+      ['plain', new Blob([data]), { chunkSize: 10_000 }],
+    ];
+    for (const [name, blob, config] of blobs) {
+      const fs = await FileStream.open(blob, config);
+      const got = [];
+      let chunk;
+      let i = 0;
+      while ((chunk = await fs.readChunk()) !== null) {
+        got.push(chunk);
+        if (i++ % 3 === 0) {
+          // Interleaved random access, while the in-order pass goes on.
+          const offset = (i * 7919) % (data.length - 5000);
+          const into = new Uint8Array(5000);
+          assert.equal(await fs.readAt(into, offset), 5000, name);
+          assert.bytes(into, data.subarray(offset, offset + 5000), `${name} readAt ${offset}`);
+        }
+      }
+      assert.bytes(concat(got), data, `${name} in order`);
+      await fs.seek(123_457);
+      const rest = [];
+      while ((chunk = await fs.readChunk()) !== null) rest.push(chunk);
+      assert.bytes(concat(rest), data.subarray(123_457), `${name} after a backward seek`);
+      fs.close();
+    }
   });
 
   test('seek then read, read(into) and the BYOB readable()', async () => {

@@ -13,6 +13,7 @@ import {
   getStreamingConfigDefaults,
   inspect,
   memoryUsage,
+  wasmBuild,
   processStreamsConcurrently,
   ready,
   seal,
@@ -97,6 +98,7 @@ export async function everything(blob: Blob, body: ReadableStream<Uint8Array>): 
   const created: Required<StreamingConfig> = createStreamingConfig();
   const all: Record<string, unknown> = getStreamingConfigDefaults();
   const wasm: number = memoryUsage().wasmMemory;
+  const simd: boolean = wasmBuild().simd;
   const info: SealedInfo = await inspect(blob);
   const chunks: number = info.chunkCount + (info.declaredSize ?? 0);
   try {

@@ -3,7 +3,10 @@
 //
 //   control: WAKE (bumped when a slot is published or a worker has mail; workers wait on it)
 //            DONE (bumped when a slot completes; the main thread waits on it, never blocking)
-//            STOP (1 = workers exit), SLOTS, SLOT_BYTES, then one MAIL word per worker
+//            STOP (1 = workers exit), SLOTS, SLOT_BYTES,
+//            SLEEPERS (workers in Atomics.wait), MAIN_WAITING (the main thread in waitAsync),
+//            then one MAIL word per worker. Notifying costs a system call (about 0.1 ms
+//            measured in Node), so it is done only when someone sleeps.
 //   slot i:  STATE, PRIORITY, SEQ, TASK, WORKER, CANCEL, META_LEN, DATA_LEN, RUN_US
 //   data i:  SLOT_BYTES bytes: task metadata (JSON) then input; on completion, result
 //            metadata (JSON) then output.
@@ -12,7 +15,7 @@
 // DONE or FAILED (the worker) -> FREE (main, after reading the result).
 
 export const STATE = { FREE: 0, READY: 1, CLAIMED: 2, DONE: 3, FAILED: 4 };
-export const CTRL = { WAKE: 0, DONE: 1, STOP: 2, SLOTS: 3, SLOT_BYTES: 4, MAIL: 5 };
+export const CTRL = { WAKE: 0, DONE: 1, STOP: 2, SLOTS: 3, SLOT_BYTES: 4, SLEEPERS: 5, MAIN_WAITING: 6, MAIL: 7 };
 export const SLOT = {
   STATE: 0,
   PRIORITY: 1,
@@ -82,10 +85,27 @@ export class Ring {
     return { meta, bytes: data.slice(metaLength, metaLength + length) };
   }
 
-  /** Wakes sleeping workers. */
-  wake() {
+  /**
+   * Wakes one sleeping worker (a slot was published), or all (`all`: mail or stop). Bumping
+   * WAKE before reading SLEEPERS makes this safe: a worker that counts itself asleep later
+   * waits on the old WAKE value, and so returns at once.
+   */
+  wake(all = false) {
     Atomics.add(this.words, CTRL.WAKE, 1);
-    Atomics.notify(this.words, CTRL.WAKE);
+    if (Atomics.load(this.words, CTRL.SLEEPERS) > 0) Atomics.notify(this.words, CTRL.WAKE, all ? Infinity : 1);
+  }
+
+  /** A worker sleeps until WAKE moves from `seen` (or `ms` pass). */
+  sleep(seen, ms) {
+    Atomics.add(this.words, CTRL.SLEEPERS, 1);
+    Atomics.wait(this.words, CTRL.WAKE, seen, ms);
+    Atomics.sub(this.words, CTRL.SLEEPERS, 1);
+  }
+
+  /** A worker says a slot completed; the main thread is notified only if it waits. */
+  completed() {
+    Atomics.add(this.words, CTRL.DONE, 1);
+    if (Atomics.load(this.words, CTRL.MAIN_WAITING) > 0) Atomics.notify(this.words, CTRL.DONE);
   }
 
   /** Claims the READY slot with the highest priority, then the lowest sequence; -1 if none. */

@@ -313,7 +313,7 @@ export class SharedTransport extends WorkerTransport {
       if (!worker) return false;
       this.postTask(worker, task);
       Atomics.add(this.ring.words, CTRL.MAIL + worker.index, 1);
-      this.ring.wake();
+      this.ring.wake(true);
       this.watch();
       return true;
     }
@@ -363,9 +363,16 @@ export class SharedTransport extends WorkerTransport {
         this.watching = false;
         return;
       }
+      // Counted as waiting before the wait: a completion after this is notified, and one
+      // before it changed DONE, so the wait returns at once.
+      Atomics.add(this.ring.words, CTRL.MAIN_WAITING, 1);
       const wait = Atomics.waitAsync(this.ring.words, CTRL.DONE, seen);
-      if (wait.async) wait.value.then(loop);
-      else loop();
+      const woken = () => {
+        Atomics.sub(this.ring.words, CTRL.MAIN_WAITING, 1);
+        loop();
+      };
+      if (wait.async) wait.value.then(woken);
+      else woken();
     };
     loop();
   }
@@ -461,7 +468,7 @@ export class SharedTransport extends WorkerTransport {
 
   beforeEnd() {
     Atomics.store(this.ring.words, CTRL.STOP, 1);
-    this.ring.wake();
+    this.ring.wake(true);
     Atomics.notify(this.ring.words, CTRL.DONE);
   }
 }

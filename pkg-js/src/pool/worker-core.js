@@ -90,8 +90,7 @@ export function runWorker({ post, listen, yieldNow }) {
       ring.set(slot, SLOT.STATE, STATE.FAILED);
       if (error instanceof WebAssembly.RuntimeError) fatal = error;
     }
-    Atomics.add(ring.words, CTRL.DONE, 1);
-    Atomics.notify(ring.words, CTRL.DONE);
+    ring.completed();
     if (nudge) post({ type: 'nudge' });
     if (fatal) throw fatal;
   }
@@ -111,7 +110,7 @@ export function runWorker({ post, listen, yieldNow }) {
         await runSlot(slot);
         continue;
       }
-      Atomics.wait(ring.words, CTRL.WAKE, seen, 1000);
+      ring.sleep(seen, 1000);
     }
   }
 

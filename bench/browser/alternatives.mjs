@@ -1,0 +1,11 @@
+// The alternatives, bundled by bench/browser.mjs with esbuild for the benchmark page (their
+// packages are CommonJS or have bare imports that a page cannot resolve on its own).
+export * as fflate from 'fflate';
+export * as pako from 'pako';
+export * as noble from '@noble/ciphers/chacha.js';
+export { default as sodium } from 'libsodium-wrappers';
+export * as zip from '@zip.js/zip.js';
+export {
+  DecompressionStreamZlib,
+  setWasmExports,
+} from '../../node_modules/@zip.js/zip.js/lib/core/streams/zlib-wasm/zlib-streams.js';
