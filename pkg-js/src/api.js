@@ -609,72 +609,35 @@ export function makeApi(loader) {
     }
   }
 
-  /** A TransformStream from plaintext to the sealed format. */
-  function sealTransform(options = {}) {
-    let sealer = null;
+  /**
+   * A TransformStream around one wasm codec object (WasmSealer, WasmOpener). `setup()` checks
+   * the options and returns { signal, create }; `create()` makes the codec once the module is
+   * ready. An abort of `signal` errors the stream, and the codec is freed at the end whichever
+   * way it comes. `transform(bytes, controller, live)` gets `live()`, the codec or null once
+   * freed (it may await between pieces); `flush(codec, controller)` ends it.
+   */
+  function codecTransform(setup, { transform, flush }, readableStrategy) {
+    let codec = null;
     let unlisten = () => {};
     let started = null;
     const done = () => {
       unlisten();
-      sealer?.free();
-      sealer = null;
+      codec?.free();
+      codec = null;
     };
-    return new TransformStream({
-      start(controller) {
-        started = begin(controller);
-        return started;
-      },
-      async transform(chunk, controller) {
-        await started;
-        try {
-          const bytes = toBytes(chunk);
-          const step = sealer.chunkSize;
-          for (let at = 0; at < bytes.length; at += step) {
-            const out = sealer.update(bytes.subarray(at, at + step));
-            if (out.length) controller.enqueue(out);
-          }
-        } catch (error) {
-          done();
-          throw fail(error);
-        }
-      },
-      async flush(controller) {
-        await started;
-        try {
-          controller.enqueue(sealer.finish());
-        } catch (error) {
-          throw fail(error);
-        } finally {
-          done();
-        }
-      },
-    });
-
-    async function begin(controller) {
+    const begin = async (controller) => {
       try {
-        const o = sealOptions(options);
+        const { signal, create } = setup();
         await ready();
-        if (o.signal?.aborted) throw aborted(o.signal.reason);
-        sealer = sync((w) => new w.WasmSealer({ ...o.plain, size: o.size }, o.key));
-        unlisten = listen(o.signal, (error) => {
+        if (signal?.aborted) throw aborted(signal.reason);
+        codec = create();
+        unlisten = listen(signal, (error) => {
           controller.error(error);
           done();
         });
       } catch (error) {
         throw fail(error);
       }
-    }
-  }
-
-  /** A TransformStream from the sealed format to plaintext (verified before release). */
-  function unsealTransform(options = {}) {
-    let opener = null;
-    let unlisten = () => {};
-    let started = null;
-    const done = () => {
-      unlisten();
-      opener?.free();
-      opener = null;
     };
     return new TransformStream(
       {
@@ -685,25 +648,16 @@ export function makeApi(loader) {
         async transform(chunk, controller) {
           await started;
           try {
-            let rest = toBytes(chunk);
-            while (rest.length > 0 && opener) {
-              const out = opener.update(rest.subarray(0, OPEN_PIECE));
-              rest = rest.subarray(opener.consumed);
-              if (out.length) {
-                controller.enqueue(out);
-                // A small sealed input can expand a thousandfold: wait for the reader.
-                await waitForDemand(controller);
-              }
-            }
+            await transform(toBytes(chunk), controller, () => codec);
           } catch (error) {
             done();
             throw fail(error);
           }
         },
-        async flush() {
+        async flush(controller) {
           await started;
           try {
-            opener.finish();
+            flush(codec, controller);
           } catch (error) {
             throw fail(error);
           } finally {
@@ -712,25 +666,57 @@ export function makeApi(loader) {
         },
       },
       undefined,
+      readableStrategy,
+    );
+  }
+
+  /** A TransformStream from plaintext to the sealed format. */
+  function sealTransform(options = {}) {
+    const setup = () => {
+      const o = sealOptions(options);
+      return { signal: o.signal, create: () => sync((w) => new w.WasmSealer({ ...o.plain, size: o.size }, o.key)) };
+    };
+    return codecTransform(setup, {
+      transform(bytes, controller, live) {
+        const sealer = live();
+        const step = sealer.chunkSize;
+        for (let at = 0; at < bytes.length; at += step) {
+          const out = sealer.update(bytes.subarray(at, at + step));
+          if (out.length) controller.enqueue(out);
+        }
+      },
+      flush: (sealer, controller) => controller.enqueue(sealer.finish()),
+    });
+  }
+
+  /** A TransformStream from the sealed format to plaintext (verified before release). */
+  function unsealTransform(options = {}) {
+    const setup = () => {
+      const o = checkOptions(options, 'options');
+      checkSignal(o.signal);
+      const key = checkKey(o.key);
+      return { signal: o.signal, create: () => sync((w) => new w.WasmOpener(key, false)) };
+    };
+    return codecTransform(
+      setup,
+      {
+        async transform(bytes, controller, live) {
+          let rest = bytes;
+          while (rest.length > 0 && live()) {
+            const opener = live();
+            const out = opener.update(rest.subarray(0, OPEN_PIECE));
+            rest = rest.subarray(opener.consumed);
+            if (out.length) {
+              controller.enqueue(out);
+              // A small sealed input can expand a thousandfold: wait for the reader.
+              await waitForDemand(controller);
+            }
+          }
+        },
+        flush: (opener) => opener.finish(),
+      },
       { highWaterMark: 1 },
     );
-
-    async function begin(controller) {
-      try {
-        const o = checkOptions(options, 'options');
-        checkSignal(o.signal);
-        const key = checkKey(o.key);
-        await ready();
-        if (o.signal?.aborted) throw aborted(o.signal.reason);
-        opener = sync((w) => new w.WasmOpener(key, false));
-        unlisten = listen(o.signal, (error) => {
-          controller.error(error);
-          done();
-        });
-      } catch (error) {
-        throw fail(error);
-      }
-    }
   }
 
   /**

@@ -62,6 +62,17 @@ function streamReader(reader, size) {
   };
 }
 
+/** The parts, joined into one new array. */
+export function concatBytes(parts) {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
 /** A stream chunk as bytes; anything else is a typed error. */
 export function toBytes(value) {
   if (value instanceof Uint8Array) return value;

@@ -548,11 +548,7 @@ mod backend {
         /// Raw deflate of `input` into `out` if it fits there; `None` otherwise.
         pub(super) fn compress(&mut self, input: &[u8], out: &mut [u8]) -> Option<usize> {
             let (deflate, scratch) = match self {
-                ChunkDeflate::Miniz(raw) => {
-                    raw.reset();
-                    let step = raw.deflate(input, out, true).ok()?;
-                    return (step.end && step.consumed == input.len()).then_some(step.produced);
-                }
+                ChunkDeflate::Miniz(raw) => return raw.compress(input, out),
                 ChunkDeflate::Zlib { deflate, scratch } => (deflate, scratch),
             };
             let n = input.len();
@@ -618,23 +614,9 @@ mod backend {
 
 #[cfg(not(feature = "zlib-rs"))]
 mod backend {
-    use super::{deflater::RawDeflate, Step, Whole};
-
-    /// One-shot chunk compression with miniz_oxide, straight into the caller's buffer (it stops
-    /// cleanly when the stream would not fit).
-    pub(super) struct ChunkDeflate(RawDeflate);
-
-    impl ChunkDeflate {
-        pub(super) fn new(level: u8) -> Self {
-            ChunkDeflate(RawDeflate::new(level))
-        }
-
-        pub(super) fn compress(&mut self, input: &[u8], out: &mut [u8]) -> Option<usize> {
-            self.0.reset();
-            let step = self.0.deflate(input, out, true).ok()?;
-            (step.end && step.consumed == input.len()).then_some(step.produced)
-        }
-    }
+    /// One-shot chunk compression with miniz_oxide, straight into the caller's buffer.
+    pub(super) use super::deflater::RawDeflate as ChunkDeflate;
+    use super::{Step, Whole};
     use miniz_oxide::inflate::core::{decompress, inflate_flags};
     use miniz_oxide::inflate::stream::InflateState;
     use miniz_oxide::inflate::TINFLStatus;
@@ -692,8 +674,12 @@ mod deflater {
             RawDeflate(Box::new(CompressorOxide::new(create_comp_flags_from_zip_params(level.into(), -15, 0))))
         }
 
-        pub(super) fn reset(&mut self) {
+        /// One complete raw deflate stream of `input` into `out`, from a fresh state; `None`
+        /// when it does not fit (miniz_oxide stops cleanly at the end of `out`).
+        pub(super) fn compress(&mut self, input: &[u8], out: &mut [u8]) -> Option<usize> {
             self.0.reset();
+            let step = self.deflate(input, out, true).ok()?;
+            (step.end && step.consumed == input.len()).then_some(step.produced)
         }
 
         pub(super) fn deflate(&mut self, input: &[u8], out: &mut [u8], finish: bool) -> Result<Step, ()> {

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { appendFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { launchChromium } from './chromium.mjs';
+import { pageResults, reportCases } from './chromium.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 // The installed copy of these tests lives elsewhere: the runner says where serve.mjs is.
@@ -17,29 +17,17 @@ const pkg = process.env.NOVUSPACK_PKG;
 const data = process.env.NOVUSPACK_DATA;
 
 test('the shared suite in headless Chromium', { timeout: 20 * 60 * 1000 }, async (t) => {
-  const server = await serve({ '/pkg/': pkg, '/tests/': here, '/data/': data });
-  const browser = await launchChromium();
-  try {
-    const page = await browser.newPage();
-    const errors = [];
-    page.on('pageerror', (e) => errors.push(String(e)));
-    const heavy = process.env.NOVUSPACK_HEAVY === '0' ? '0' : '1';
-    await page.goto(`${server.url}/tests/browser/index.html?heavy=${heavy}`);
-    await page.waitForFunction(() => window.__results, null, { timeout: 18 * 60 * 1000, polling: 500 });
-    const { results, isolated, figures } = await page.evaluate(() => window.__results);
-    if (process.env.NOVUSPACK_REPORT)
-      appendFileSync(process.env.NOVUSPACK_REPORT, `${JSON.stringify({ runtime: 'chromium', ...figures })}\n`);
-    await t.test('the page is cross-origin isolated', () => {
-      if (!isolated) throw new Error('crossOriginIsolated is false');
-    });
-    if (results.length === 0) throw new Error(`no results; page errors: ${errors.join('\n')}`);
-    for (const r of results) {
-      await t.test(r.name, () => {
-        if (!r.ok) throw new Error(r.error);
-      });
-    }
-  } finally {
-    await browser.close();
-    await server.close();
-  }
+  const heavy = process.env.NOVUSPACK_HEAVY === '0' ? '0' : '1';
+  const { results, isolated, figures } = await pageResults(
+    serve,
+    { '/pkg/': pkg, '/tests/': here, '/data/': data },
+    `/tests/browser/index.html?heavy=${heavy}`,
+    { timeout: 18 * 60 * 1000 },
+  );
+  if (process.env.NOVUSPACK_REPORT)
+    appendFileSync(process.env.NOVUSPACK_REPORT, `${JSON.stringify({ runtime: 'chromium', ...figures })}\n`);
+  await t.test('the page is cross-origin isolated', () => {
+    if (!isolated) throw new Error('crossOriginIsolated is false');
+  });
+  await reportCases(t, results);
 });

@@ -5,24 +5,7 @@
 //   env.makeWorker(url)  a Worker for the fault-injection case (absent where there are none)
 //   env.workers          worker count to ask for (default 2)
 //   env.bigBytes         size of the large parallel unseal case
-import { assert, sample } from './suite.mjs';
-
-async function collect(stream) {
-  const reader = stream.getReader();
-  const parts = [];
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    parts.push(value);
-  }
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
+import { assert, collect, sample } from './suite.mjs';
 
 async function sha256(bytes) {
   return new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));

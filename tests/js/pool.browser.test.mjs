@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { launchChromium } from './chromium.mjs';
+import { pageResults, reportCases } from './chromium.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { serve } = await import(process.env.NOVUSPACK_SERVE ?? new URL('../../scripts/serve.mjs', import.meta.url).href);
@@ -16,32 +16,22 @@ for (const isolate of [true, false]) {
     `the pool suite in Chromium, ${isolate ? 'cross-origin isolated' : 'not isolated'} (${transport})`,
     { timeout: 15 * 60 * 1000 },
     async (t) => {
-      const server = await serve({ '/pkg/': pkg, '/tests/': here }, { isolate });
-      const browser = await launchChromium();
-      try {
-        const page = await browser.newPage();
-        const errors = [];
-        page.on('pageerror', (e) => errors.push(String(e)));
-        await page.goto(`${server.url}/tests/browser/pool.html`);
-        await page.waitForFunction(() => window.__results, null, { timeout: 14 * 60 * 1000, polling: 500 });
-        const { results, isolated, transport: picked } = await page.evaluate(() => window.__results);
-        await t.test(
-          `the page is ${isolate ? '' : 'not '}cross-origin isolated and the pool picks '${transport}'`,
-          () => {
-            if (isolated !== isolate || picked !== transport)
-              throw new Error(`isolated ${isolated}, transport ${picked}`);
-          },
-        );
-        if (results.length === 0) throw new Error(`no results; page errors: ${errors.join('\n')}`);
-        for (const r of results) {
-          await t.test(r.name, () => {
-            if (!r.ok) throw new Error(r.error);
-          });
-        }
-      } finally {
-        await browser.close();
-        await server.close();
-      }
+      const {
+        results,
+        isolated,
+        transport: picked,
+      } = await pageResults(serve, { '/pkg/': pkg, '/tests/': here }, '/tests/browser/pool.html', {
+        isolate,
+        timeout: 14 * 60 * 1000,
+      });
+      await t.test(
+        `the page is ${isolate ? '' : 'not '}cross-origin isolated and the pool picks '${transport}'`,
+        () => {
+          if (isolated !== isolate || picked !== transport)
+            throw new Error(`isolated ${isolated}, transport ${picked}`);
+        },
+      );
+      await reportCases(t, results);
     },
   );
 }

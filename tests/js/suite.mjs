@@ -82,7 +82,7 @@ function concat(parts) {
 }
 
 /** Reads a byte stream to the end (rejecting with the stream's own error). */
-async function collect(stream) {
+export async function collect(stream) {
   const reader = stream.getReader();
   const parts = [];
   for (;;) {

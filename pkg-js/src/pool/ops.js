@@ -3,6 +3,8 @@
 // go piece by piece, calling `between()` after each piece so a cancelled job stops there.
 // Errors are thrown as StreamError data ({ name: 'StreamError', type, code, message }).
 
+import { concatBytes } from '../sources.js';
+
 /** Bytes per piece of a job op. */
 const PIECE = 256 * 1024;
 /** Codecs (per-file parameters) a worker keeps: most recently used last. */
@@ -14,16 +16,6 @@ const MAGIC = [0x89, 0x4e, 0x50, 0x4b, 0x53, 0x0d, 0x0a, 0x1a];
 
 export function errorData(type, code, message) {
   return { name: 'StreamError', type, code, message };
-}
-
-function concat(parts) {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 function fromBytes(array) {
@@ -135,7 +127,7 @@ export class Operations {
         await between();
       }
       parts.push(finish(state));
-      return { output: concat(parts) };
+      return { output: concatBytes(parts) };
     } finally {
       state.free();
     }
@@ -156,7 +148,7 @@ export class Operations {
         }
       }
       opener.finish();
-      return { output: concat(parts) };
+      return { output: concatBytes(parts) };
     } finally {
       opener.free();
     }

@@ -10,6 +10,7 @@
 import { InlineTransport, MessageTransport, SharedTransport } from './transports.js';
 import { Latency, PriorityQueue } from './queue.js';
 import { canShareMemory } from './ring.js';
+import { concatBytes } from '../sources.js';
 
 const MODES = { Sequential: 0, Parallel: 1, Adaptive: 2 };
 
@@ -44,23 +45,14 @@ export function makePool(ctx) {
     if (typeof ReadableStream !== 'undefined' && input instanceof ReadableStream) {
       const reader = input.getReader();
       const parts = [];
-      let length = 0;
       const stop = whenAborted(signal);
       stop.catch(() => reader.cancel().catch(() => {}));
       for (;;) {
         const { done, value } = await Promise.race([reader.read(), stop]);
         if (done) break;
-        const bytes = ctx.toBytes(value);
-        parts.push(bytes);
-        length += bytes.length;
+        parts.push(ctx.toBytes(value));
       }
-      const out = new Uint8Array(length);
-      let at = 0;
-      for (const p of parts) {
-        out.set(p, at);
-        at += p.length;
-      }
-      return { bytes: out, owned: true };
+      return { bytes: concatBytes(parts), owned: true };
     }
     throw invalid('job.input', input, 'a Blob, Uint8Array or ReadableStream');
   }
@@ -613,14 +605,7 @@ export function makePool(ctx) {
         parts.push(piece);
         length += piece.length;
       }
-      if (parts.length === 0) return null;
-      const out = new Uint8Array(length);
-      let at = 0;
-      for (const p of parts) {
-        out.set(p, at);
-        at += p.length;
-      }
-      return out;
+      return parts.length === 0 ? null : concatBytes(parts);
     }
 
     function dispatch(chunk, last) {

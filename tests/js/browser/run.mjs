@@ -2,6 +2,7 @@
 // map) and publishes the results in window.__results for the Playwright runner.
 import * as lib from 'novuspack-stream';
 import { cases, fromHex, parseVector } from '../suite.mjs';
+import { runCases } from './run-cases.mjs';
 
 const params = new URLSearchParams(location.search);
 const log = document.getElementById('log');
@@ -23,16 +24,6 @@ const env = {
 };
 
 const only = params.get('only');
-const results = [];
-for (const [name, fn] of cases(lib, env)) {
-  if (only && !name.includes(only)) continue;
-  const start = performance.now();
-  try {
-    await fn();
-    results.push({ name, ok: true, ms: performance.now() - start });
-  } catch (error) {
-    results.push({ name, ok: false, ms: performance.now() - start, error: String(error?.stack ?? error) });
-  }
-  log.textContent = results.map((r) => `${r.ok ? 'ok  ' : 'FAIL'} ${r.name}`).join('\n');
-}
+const selected = cases(lib, env).filter(([name]) => !only || name.includes(only));
+const results = await runCases(selected, log);
 window.__results = { results, isolated: self.crossOriginIsolated, figures: window.__figures ?? {} };
