@@ -38,6 +38,24 @@ async function readAllBytes(fs) {
   return out;
 }
 
+/**
+ * `size` bytes of plaintext as a ReadableStream of corpus pieces of `piece` bytes: the piece
+ * at logical offset `k * piece` is corpus[(k * piece) % (corpus.length - piece) ...], so a
+ * reader can check any range inside one piece.
+ */
+export function corpusStream(corpus, size, piece) {
+  let produced = 0;
+  return new ReadableStream({
+    pull(controller) {
+      if (produced >= size) return controller.close();
+      const n = Math.min(piece, size - produced);
+      const at = produced % (corpus.length - piece);
+      controller.enqueue(corpus.slice(at, at + n));
+      produced += n;
+    },
+  });
+}
+
 /** node:crypto ChaCha20-Poly1305 of one message: ciphertext length + tag. */
 function nodeSealLength(crypto, message, i) {
   const c = crypto.createCipheriv('chacha20-poly1305', KEY, nonceOf(i), { authTagLength: 16 });
@@ -496,22 +514,36 @@ export async function runCases(ctx, report) {
       ['zip.js AES-256 entry', 'alt', () => speed(corpus.length, async () => (await zipSeal()).size)],
     ],
   );
+  // The worker pool's speed-up on a larger file: 256 MiB sealed (deflate 6 + ChaCha20-Poly1305).
+  const poolFileSize = quick ? 8 * MiB : 256 * MiB;
+  if (!ctx.only || 'pool.open of a'.includes(ctx.only)) {
+    const plain = corpusStream(corpus, poolFileSize, Math.min(4 * MiB, corpus.length / 2));
+    const poolFile = new Blob([await collect(lib.seal(plain, { key: KEY, compress: 6 }))]);
+    await group(
+      `pool.open of a ${poolFileSize / MiB} MiB sealed file (deflate level 6 + ChaCha20-Poly1305, ${chunkSize / KiB} KiB chunks)`,
+      'ours: FileStream.open(Blob, { key }) on the calling thread; then pool.open(Blob, { key }) with 1, 2 and N workers',
+      [
+        [
+          'novuspack-stream FileStream(Blob)',
+          'ours',
+          () =>
+            speed(poolFileSize, async () => readAll(await lib.FileStream.open(poolFile, { key: KEY })), poolFileSize),
+        ],
+        ...pools.map(({ workers, pool }) => [
+          `novuspack-stream pool.open, ${workers} worker${workers > 1 ? 's' : ''}`,
+          'ours-variant',
+          () => speed(poolFileSize, async () => readAll(await pool.open(poolFile, { key: KEY })), poolFileSize),
+        ]),
+      ],
+    );
+  }
   for (const { pool } of pools) await pool.stop();
 
   // ----- random access and memory over a large sealed Blob -----
   if (ctx.only && !'random access, memory'.includes(ctx.only)) return groups;
   const bigSize = quick ? 64 * MiB : 1024 * MiB;
   const PIECE = quick ? MiB : 4 * MiB; // the plaintext: corpus pieces of this size
-  let produced = 0;
-  const bigPlain = new ReadableStream({
-    pull(controller) {
-      if (produced >= bigSize) return controller.close();
-      const n = Math.min(PIECE, bigSize - produced);
-      const at = produced % (corpus.length - n);
-      controller.enqueue(corpus.slice(at, at + n));
-      produced += n;
-    },
-  });
+  const bigPlain = corpusStream(corpus, bigSize, PIECE);
   const bigBlob = new Blob([await collect(lib.seal(bigPlain, { key: KEY, compress: 1 }))]);
   const samples = quick ? 20 : 400;
   const latencies = [];

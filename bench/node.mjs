@@ -4,11 +4,10 @@
 // `--quick` is the smoke test that `npm test` runs: small data, one run, every check.
 import { createWriteStream, existsSync, readFileSync, readdirSync, renameSync, statSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { Readable } from 'node:stream';
+import { Duplex, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { availableParallelism, cpus } from 'node:os';
 import { join } from 'node:path';
-import { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
 import crypto from 'node:crypto';
@@ -20,7 +19,7 @@ import * as zip from '@zip.js/zip.js';
 import * as lib from 'novuspack-stream';
 import { benchData, dataDir } from './corpus.mjs';
 import { check } from './harness.mjs';
-import { runCases } from './cases.mjs';
+import { corpusStream, runCases } from './cases.mjs';
 import { finishRun } from './report.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -71,16 +70,7 @@ if (!only) {
   const key = new Uint8Array(32).fill(0x5a);
   if (!existsSync(big)) {
     // Corpus pieces, sealed at level 1, written as they come.
-    const piece = Math.min(4 * 1024 * 1024, corpus.length / 2);
-    let produced = 0;
-    const plain = new ReadableStream({
-      pull(controller) {
-        if (produced >= bigSize) return controller.close();
-        const at = produced % (corpus.length - piece);
-        controller.enqueue(corpus.slice(at, at + piece));
-        produced += piece;
-      },
-    });
+    const plain = corpusStream(corpus, bigSize, Math.min(4 * 1024 * 1024, corpus.length / 2));
     await pipeline(Readable.fromWeb(lib.seal(plain, { key, compress: 1 })), createWriteStream(`${big}.part`));
     renameSync(`${big}.part`, big);
   }

@@ -124,6 +124,16 @@ function targets(result) {
         p2.speed.median / nodeAlt.speed.median >= 1.0,
       );
   }
+  const big = find(result, 'pool.open of a');
+  const b1 = big?.rows.find((r) => r.name === 'novuspack-stream pool.open, 1 worker');
+  const b2 = big?.rows.find((r) => r.name === 'novuspack-stream pool.open, 2 workers');
+  if (b1 && b2)
+    add(
+      `${big.title.match(/\d+ MiB/)[0]} file: pool.open, 2 workers ÷ 1 worker`,
+      `${(b2.speed.median / b1.speed.median).toFixed(2)}×`,
+      '(issue 5: reported)',
+      null,
+    );
   const l = find(result, 'random access')?.latency;
   if (l)
     add(
