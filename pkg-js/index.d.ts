@@ -47,6 +47,7 @@ export type ErrorCode =
   | 'NOT_ENCRYPTED'
   | 'UNSUPPORTED_VERSION'
   | 'UNSUPPORTED_ALGORITHM'
+  | 'UNKNOWN_FORMAT'
   | 'NOT_SEEKABLE'
   | 'CLOSED'
   | 'ABORTED'
@@ -101,6 +102,12 @@ export class StreamError extends Error {
 // ---------------------------------------------------------------- FileStream
 
 /** Options of {@link FileStream.open}. */
+/**
+ * Options of `FileStream.open`. A source that starts with the sealed format's magic is always
+ * opened as sealed, whatever the flags say (`KEY_REQUIRED` when it is encrypted and no key is
+ * given); `raw` reads the stored bytes instead. Unknown option names are a `Validation` error
+ * that names the closest known one.
+ */
 export interface StreamConfig {
   /** Read buffer in bytes (0 or absent = default 256 KiB, smaller under a memoryLimit). */
   bufferSize?: number;
@@ -124,6 +131,8 @@ export interface StreamConfig {
   signal?: AbortSignal;
   /** A pool other than the shared default. */
   pool?: BufferPool;
+  /** Read the stored bytes as they are, even sealed ones (not with the decoding options). */
+  raw?: boolean;
 }
 
 /** Counters of one stream. Byte counts are logical unless named `stored`. */

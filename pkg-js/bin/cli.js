@@ -1,44 +1,75 @@
 #!/usr/bin/env node
 // The `novuspack-stream` command: seal, unseal, random-access cat, info and keygen for files,
 // with `-` for stdin / stdout. Files are read through fs.openAsBlob, so `cat` and `info` read
-// only the bytes they need. Errors are one line on stderr and a distinct exit code.
-import { openAsBlob, createWriteStream, existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { Readable, Writable } from 'node:stream';
-import { parseArgs } from 'node:util';
+// only the bytes they need; outputs are written through output.js, which never loses data.
+// Errors are one line on stderr and a distinct exit code.
+import { openAsBlob, readFileSync, statSync } from 'node:fs';
+import { Readable } from 'node:stream';
 import { FileStream, StreamError, generateKey, inspect, seal } from '../src/entry-node.js';
+import { closest } from '../src/options.js';
+import { UsageError, integer, parse, size } from './args.js';
+import { discardAll, identity, openOutput, planOutput, writeWhole } from './output.js';
+
+const VERSION = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
+
+const EXIT = { ok: 0, other: 1, usage: 2, auth: 3, damaged: 4, io: 5, unsupported: 6, sigint: 130, sigterm: 143 };
+
+const COMMAND_HELP = {
+  seal: `seal <in> <out> [--key-file F] [--level N] [--chunk-size SIZE] [--force]
+      seal a file: deflate at level N (0..10; no --level = stored), encrypted with --key-file,
+      SIZE plaintext bytes per chunk (default 256K; suffixes K, M: --chunk-size 1M)`,
+  unseal: `unseal <in> <out> [--key-file F] [--force]
+      verify and decode a sealed file (or gzip / zlib data); <out> appears only if all of it
+      verified`,
+  cat: `cat <in> [--offset N] [--length N] [--key-file F] [--force]
+      print decoded bytes from an offset (default 0) for a length (default: to the end),
+      reading only the chunks that hold them`,
+  info: `info <in> [--key-file F]
+      describe a sealed file (with the key, its size is verified)`,
+  keygen: `keygen <file> [--force]
+      write a new random key (64 hex digits) readable by you only (mode 0600)`,
+  help: `help [command]
+      this text, or one command's`,
+};
 
 const USAGE = `usage: novuspack-stream <command> ...
 
-  seal <in> <out> [--key-file F] [--level N] [--chunk-size N]
-        seal a file (deflate at level N, 0..10; no --level = store; encrypted with --key-file)
-  unseal <in> <out> --key-file F
-        verify and decode a sealed file (or gzip / zlib / deflate data)
-  cat <in> --offset N --length N [--key-file F]
-        print bytes of the decoded file at an offset, reading only the chunks that hold them
-  info <in> [--key-file F]
-        describe a sealed file (with the key: verified sizes)
-  keygen <file>
-        write a new random key (64 hex digits) readable by you only
+${Object.values(COMMAND_HELP)
+  .map((h) => `  ${h}`)
+  .join('\n')}
 
-  <in> and <out> may be - for stdin / stdout. Exit codes: 0 ok, 2 usage, 3 wrong key or
-  modified data, 4 damaged data, 5 file or I/O error, 1 anything else.`;
+  <in> and <out> may be - for stdin / stdout. An existing <out> is replaced only with --force
+  (devices such as /dev/null are written, never replaced); <out> is written to a temporary file
+  beside it and renamed when the command succeeds, so a failed or interrupted run leaves
+  nothing behind. Binary output goes to a terminal only with --force.
 
-const EXIT = { usage: 2, auth: 3, damaged: 4, io: 5, other: 1 };
+  --version  the version;  -h, --help  this text
 
-class UsageError extends Error {}
+  Exit codes: 0 ok, 1 unexpected error, 2 usage (bad arguments, missing key, output exists),
+  3 wrong key or modified data, 4 damaged data, 5 file or I/O error, 6 not a format this reads
+  (not sealed, gzip or zlib; a newer version), 130 interrupted (SIGINT), 143 terminated (SIGTERM).`;
 
-function fail(message, code) {
-  process.stderr.write(`novuspack-stream: ${message}\n`);
-  process.exit(code);
-}
+const OPTIONS = {
+  'key-file': { value: true },
+  level: { value: true },
+  'chunk-size': { value: true },
+  offset: { value: true },
+  length: { value: true },
+  force: { value: false, short: 'f' },
+  help: { value: false, short: 'h' },
+  version: { value: false, short: 'V' },
+};
 
 function describe(error) {
-  if (error instanceof UsageError) return [`${error.message} (see novuspack-stream --help)`, EXIT.usage];
+  if (error instanceof UsageError) return [`${error.message} (see novuspack-stream help)`, EXIT.usage];
   if (error instanceof StreamError) {
     if (error.code === 'AUTH_FAILED') return ['wrong key, or the file was modified (AUTH_FAILED)', EXIT.auth];
     if (error.code === 'KEY_REQUIRED') return ['the file is encrypted: give --key-file (KEY_REQUIRED)', EXIT.usage];
     if (error.code === 'NOT_ENCRYPTED')
       return ['the file is not encrypted, but a key was given (NOT_ENCRYPTED)', EXIT.usage];
+    if (error.code === 'UNKNOWN_FORMAT') return [`${error.message} (UNKNOWN_FORMAT)`, EXIT.unsupported];
+    if (error.type === 'Unsupported' && error.code !== 'INTERNAL_ERROR')
+      return [`${error.message} (${error.code})`, EXIT.unsupported];
     if (error.type === 'Corruption' || error.type === 'Compression') {
       return [`the file is damaged: ${error.message} (${error.code})`, EXIT.damaged];
     }
@@ -47,17 +78,9 @@ function describe(error) {
     return [`${error.message} (${error.type} ${error.code})`, EXIT.other];
   }
   if (error?.code === 'ENOENT') return [`no such file: ${error.path}`, EXIT.io];
-  if (error?.code === 'EACCES' || error?.code === 'EISDIR' || error?.code === 'EPIPE')
+  if (['EACCES', 'EPERM', 'EISDIR', 'EPIPE', 'ELOOP', 'ENOSPC', 'EROFS', 'EXDEV'].includes(error?.code))
     return [`${error.message}`, EXIT.io];
   return [String(error?.message ?? error), EXIT.other];
-}
-
-function integer(name, value, min, max) {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max)
-    throw new UsageError(`--${name} must be an integer from ${min} to ${max}`);
-  return n;
 }
 
 /** A key file holds 32 raw bytes or 64 hex digits. */
@@ -74,19 +97,7 @@ async function input(path) {
   if (path === '-') return { source: Readable.toWeb(process.stdin), size: undefined };
   const stat = statSync(path);
   if (stat.isDirectory()) throw Object.assign(new Error(`${path} is a directory`), { code: 'EISDIR' });
-  return { source: await openAsBlob(path), size: stat.size };
-}
-
-function output(path) {
-  if (path === '-') return { stream: Writable.toWeb(process.stdout), discard() {} };
-  const file = createWriteStream(path);
-  return {
-    stream: Writable.toWeb(file),
-    discard() {
-      file.destroy();
-      rmSync(path, { force: true });
-    },
-  };
+  return { source: await openAsBlob(path), size: stat.isFile() ? stat.size : undefined };
 }
 
 /** A progress bar on stderr for runs long enough to need one. */
@@ -130,64 +141,96 @@ function counting(bar) {
   });
 }
 
-async function runSeal([inPath, outPath], values) {
-  if (!inPath || !outPath) throw new UsageError('seal needs <in> and <out>');
+/**
+ * Opens a file the CLI decodes: sealed, gzip or zlib. Raw deflate has no header to recognise,
+ * so the CLI does not guess it: anything else is UNKNOWN_FORMAT.
+ */
+async function openDecoded(source, options) {
+  const stream = await FileStream.open(source, { ...options, isCompressed: true });
+  if (stream.format.kind === 'deflate-raw') {
+    stream.close();
+    throw new StreamError('Unsupported', 'UNKNOWN_FORMAT', 'not a sealed, gzip or zlib file');
+  }
+  return stream;
+}
+
+/** Pipes `readable` into a planned output, committing it only if everything succeeded. */
+async function writeTo(plan, readable) {
+  const out = openOutput(plan);
+  try {
+    await readable.pipeTo(out.stream);
+    await out.commit();
+  } catch (error) {
+    out.discard();
+    throw error;
+  }
+}
+
+function needs(command, args, count) {
+  if (args.length < count) throw new UsageError(`${command} needs ${COMMAND_HELP[command].split('\n')[0]}`);
+  if (args.length > count) throw new UsageError(`${command}: unexpected argument ${JSON.stringify(args[count])}`);
+}
+
+async function runSeal(args, values) {
+  needs('seal', args, 2);
+  const [inPath, outPath] = args;
   const key = readKey(values['key-file']);
   const level = integer('level', values.level, 0, 10);
-  const chunkSize = integer('chunk-size', values['chunk-size'], 64, 64 * 1024 * 1024);
-  const { source, size } = await input(inPath);
-  const bar = progress(size);
-  const out = output(outPath);
+  const chunkSize = size('chunk-size', values['chunk-size'], 64, 64 * 1024 * 1024);
+  // Checked before reading: a refused output must not consume stdin or touch anything.
+  const plan = planOutput(outPath, { force: values.force, inputs: [identity(inPath)] });
+  const { source, size: inputSize } = await input(inPath);
+  const bar = progress(inputSize);
   const plain = source instanceof Blob ? source.stream() : source;
-  try {
-    await seal(plain.pipeThrough(counting(bar)), { key, compress: level ?? false, chunkSize, size }).pipeTo(out.stream);
-  } catch (error) {
-    out.discard();
-    throw error;
-  }
+  const sealed = seal(plain.pipeThrough(counting(bar)), { key, compress: level ?? false, chunkSize, size: inputSize });
+  await writeTo(plan, sealed);
   bar.done();
 }
 
-async function runUnseal([inPath, outPath], values) {
-  if (!inPath || !outPath) throw new UsageError('unseal needs <in> and <out>');
+async function runUnseal(args, values) {
+  needs('unseal', args, 2);
+  const [inPath, outPath] = args;
   const key = readKey(values['key-file']);
+  // Refuse a bad output before the (possibly long) open.
+  const plan = planOutput(outPath, { force: values.force, inputs: [identity(inPath)] });
   const { source } = await input(inPath);
-  const stream = await FileStream.open(source, { key, isCompressed: true, memoryLimit: 256 * 1024 * 1024 });
+  const stream = await openDecoded(source, { key, memoryLimit: 256 * 1024 * 1024 });
   const bar = progress(stream.size);
-  const out = output(outPath);
-  try {
-    await stream.readable().pipeThrough(counting(bar)).pipeTo(out.stream);
-  } catch (error) {
-    // Never leave a partial file that looks complete.
-    out.discard();
-    throw error;
-  }
+  await writeTo(plan, stream.readable().pipeThrough(counting(bar)));
   bar.done();
 }
 
-async function runCat([inPath], values) {
-  if (!inPath) throw new UsageError('cat needs <in>');
-  const offset = integer('offset', values.offset ?? '0', 0, Number.MAX_SAFE_INTEGER);
-  const length = integer('length', values.length, 0, 1024 * 1024 * 1024);
-  if (length === undefined) throw new UsageError('cat needs --length');
+async function runCat(args, values) {
+  needs('cat', args, 1);
+  const [inPath] = args;
+  const offset = size('offset', values.offset ?? '0', 0, Number.MAX_SAFE_INTEGER);
+  const length = size('length', values.length, 0, Number.MAX_SAFE_INTEGER);
   const key = readKey(values['key-file']);
+  const out = openOutput(planOutput('-', { force: values.force }));
   const { source } = await input(inPath);
-  const stream = await FileStream.open(source, { key, isCompressed: true });
-  const out = Writable.toWeb(process.stdout).getWriter();
-  const piece = new Uint8Array(Math.min(length, 1024 * 1024));
-  let done = 0;
-  while (done < length) {
-    const n = await stream.readAt(piece.subarray(0, Math.min(piece.length, length - done)), offset + done);
-    if (n === 0) break;
-    await out.write(piece.slice(0, n));
-    done += n;
+  const stream = await openDecoded(source, { key });
+  const writer = out.stream.getWriter();
+  const end = length === undefined ? Infinity : offset + length;
+  if (stream.size !== null && offset > stream.size) {
+    // readAt reports the typed INVALID_OFFSET error.
+    await stream.readAt(new Uint8Array(1), offset);
   }
-  await out.close();
+  const piece = new Uint8Array(1024 * 1024);
+  let at = offset;
+  while (at < end) {
+    const n = await stream.readAt(piece.subarray(0, Math.min(piece.length, end - at)), at);
+    if (n === 0) break;
+    await writer.write(piece.slice(0, n));
+    at += n;
+  }
+  await writer.close();
   stream.close();
 }
 
-async function runInfo([inPath], values) {
-  if (!inPath || inPath === '-') throw new UsageError('info needs a file (it reads the end of the file first)');
+async function runInfo(args, values) {
+  needs('info', args, 1);
+  const [inPath] = args;
+  if (inPath === '-') throw new UsageError('info needs a file (it reads the end of the file first)');
   const key = readKey(values['key-file']);
   const { source } = await input(inPath);
   const info = await inspect(source);
@@ -199,9 +242,13 @@ async function runInfo([inPath], values) {
     `chunks        ${info.chunkCount}`,
     `stored size   ${info.storedSize} bytes`,
   ];
-  if (!info.encrypted || key) {
-    const stream = await FileStream.open(source, { key, isCompressed: true });
-    lines.push(`size          ${stream.size} bytes (verified index)`);
+  if (info.encrypted && key) {
+    const stream = await FileStream.open(source, { key });
+    lines.push(`size          ${stream.size} bytes (authenticated index)`);
+    stream.close();
+  } else if (!info.encrypted) {
+    const stream = await FileStream.open(source);
+    lines.push(`size          ${stream.size} bytes (from the index; CRC-checked, not authenticated)`);
     stream.close();
   } else if (info.declaredSize !== undefined) {
     lines.push(`size          ${info.declaredSize} bytes (from the header, not verified without the key)`);
@@ -211,51 +258,72 @@ async function runInfo([inPath], values) {
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
-async function runKeygen([path], values) {
-  if (!path) throw new UsageError('keygen needs <file>');
-  if (path !== '-' && existsSync(path) && !values.force)
-    throw new UsageError(`${path} exists (use --force to replace it)`);
+async function runKeygen(args, values) {
+  needs('keygen', args, 1);
+  const [path] = args;
   const text = `${Buffer.from(generateKey()).toString('hex')}\n`;
   if (path === '-') process.stdout.write(text);
-  else writeFileSync(path, text, { mode: 0o600 });
+  else await writeWhole(path, new TextEncoder().encode(text), { force: values.force, binary: false, mode: 0o600 });
 }
 
-const COMMANDS = { seal: runSeal, unseal: runUnseal, cat: runCat, info: runInfo, keygen: runKeygen };
+function runHelp(args) {
+  if (args.length === 0) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  const help = COMMAND_HELP[args[0]];
+  if (!help) throw unknownCommand(args[0]);
+  process.stdout.write(`usage: novuspack-stream ${help}\n`);
+}
+
+function unknownCommand(command) {
+  const guess = closest(command, Object.keys(COMMANDS));
+  return new UsageError(`unknown command ${JSON.stringify(command)}${guess ? ` (did you mean ${guess}?)` : ''}`);
+}
+
+const COMMANDS = { seal: runSeal, unseal: runUnseal, cat: runCat, info: runInfo, keygen: runKeygen, help: runHelp };
 
 async function main(argv) {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        'key-file': { type: 'string' },
-        level: { type: 'string' },
-        'chunk-size': { type: 'string' },
-        offset: { type: 'string' },
-        length: { type: 'string' },
-        force: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (error) {
-    throw new UsageError(error.message);
+  const { positionals, values } = parse(argv, OPTIONS);
+  if (values.version) {
+    process.stdout.write(`novuspack-stream ${VERSION}\n`);
+    return;
   }
-  const [command, ...rest] = parsed.positionals;
-  if (parsed.values.help || !command) {
+  const [command, ...rest] = positionals;
+  if (!command) {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
   const run = COMMANDS[command];
-  if (!run) throw new UsageError(`unknown command: ${command}`);
-  await run(rest, parsed.values);
+  if (!run) throw unknownCommand(command);
+  if (values.help) {
+    runHelp([command === 'help' ? (rest[0] ?? '') : command].filter(Boolean));
+    return;
+  }
+  await run(rest, values);
 }
 
 process.stdout.on('error', (error) => {
-  if (error.code === 'EPIPE') process.exit(0);
+  if (error.code === 'EPIPE') process.exit(EXIT.ok);
 });
 
+// An interrupted run leaves nothing behind: only the temporary output is removed.
+for (const [signal, code] of [
+  ['SIGINT', EXIT.sigint],
+  ['SIGTERM', EXIT.sigterm],
+]) {
+  process.on(signal, () => {
+    const removed = discardAll();
+    process.stderr.write(
+      `novuspack-stream: interrupted (${signal})${removed ? '; the partial output was removed' : ''}\n`,
+    );
+    process.exit(code);
+  });
+}
+
 main(process.argv.slice(2)).catch((error) => {
+  discardAll();
   const [message, code] = describe(error);
-  fail(message, code);
+  process.stderr.write(`novuspack-stream: ${message}\n`);
+  process.exit(code);
 });

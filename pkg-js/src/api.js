@@ -6,14 +6,14 @@
 // toStreamError; AbortSignal and timeout races live in `guard`, which closes the stream.
 
 import { StreamError, toStreamError, trappedError, aborted, timedOut, closedError, invalid } from './errors.js';
+import { checkOptions } from './options.js';
+import { ChunkMode } from './tables.js';
 import { sourceReader, checkSource, isBlob, isReadableStream, toBytes } from './sources.js';
 import { makePool } from './pool/pool.js';
 
 const INTERNAL = Symbol('novuspack-stream internal');
 /** Bytes fed to a sequential opener per call: bounds the input copied into wasm at once. */
 const OPEN_PIECE = 64 * 1024;
-
-export const ChunkMode = Object.freeze({ Sequential: 0, Parallel: 1, Adaptive: 2 });
 
 /**
  * Races `promise` against AbortSignals and a timeout. On abort or timeout, `onCancel` runs
@@ -63,12 +63,6 @@ function checkKey(key) {
   if (key === undefined || key === null) return undefined;
   if (!(key instanceof Uint8Array)) throw invalid('key', key, 'a Uint8Array of 32 bytes', 'INVALID_KEY');
   return key;
-}
-
-function checkOptions(options, what) {
-  if (options === undefined || options === null) return {};
-  if (typeof options !== 'object') throw invalid(what, options, 'an object');
-  return options;
 }
 
 function sleep(ms) {
@@ -146,7 +140,7 @@ export function makeApi(loader) {
 
   class BufferPool {
     constructor(config = {}) {
-      checkOptions(config, 'config');
+      checkOptions(config, 'buffer', 'the BufferPool config');
       poolHandles.set(
         this,
         sync((w) => new w.WasmBufferPool(config)),
@@ -308,8 +302,10 @@ export function makeApi(loader) {
     }
 
     static async [INTERNAL](source, config, decoder, onClose) {
+      const options = decoder
+        ? checkOptions(config, 'poolStream', 'the pool.open options')
+        : checkOptions(config, 'stream', 'the FileStream.open options');
       await ready();
-      const options = checkOptions(config, 'config');
       const { key, signal, pool, timeout, chunkProcessingMode, priority, ...rest } = options;
       checkSignal(signal);
       checkSource(source);
@@ -502,7 +498,7 @@ export function makeApi(loader) {
   // ----- sealing -----
 
   function sealOptions(options) {
-    const o = checkOptions(options, 'options');
+    const o = checkOptions(options, 'seal', 'the seal options');
     checkSignal(o.signal);
     return {
       key: checkKey(o.key),
@@ -524,6 +520,7 @@ export function makeApi(loader) {
   function seal(source, options = {}) {
     if (options?.pool !== undefined) {
       try {
+        checkOptions(options, 'seal', 'the seal options');
         if (!(options.pool instanceof StreamingWorkerPool))
           throw invalid('pool', options.pool, 'a StreamingWorkerPool');
         checkKey(options.key);
@@ -625,9 +622,10 @@ export function makeApi(loader) {
       codec?.free();
       codec = null;
     };
+    // Options are checked now: a bad one throws at the call, not later inside a pipe.
+    const { signal, create } = setup();
     const begin = async (controller) => {
       try {
-        const { signal, create } = setup();
         await ready();
         if (signal?.aborted) throw aborted(signal.reason);
         codec = create();
@@ -692,7 +690,7 @@ export function makeApi(loader) {
   /** A TransformStream from the sealed format to plaintext (verified before release). */
   function unsealTransform(options = {}) {
     const setup = () => {
-      const o = checkOptions(options, 'options');
+      const o = checkOptions(options, 'unseal', 'the unsealTransform options');
       checkSignal(o.signal);
       const key = checkKey(o.key);
       return { signal: o.signal, create: () => sync((w) => new w.WasmOpener(key, false)) };
@@ -782,7 +780,7 @@ export function makeApi(loader) {
   }
 
   function validateStreamingConfig(config) {
-    sync((w) => w.validateStreamingConfig(checkOptions(config, 'config')));
+    sync((w) => w.validateStreamingConfig(checkOptions(config, 'streaming', 'the streaming config')));
   }
 
   function getStreamingConfigDefaults() {

@@ -1,6 +1,8 @@
 // StreamError, and the one function that turns anything thrown by the wasm module, a worker
 // or the runtime into one. Errors cross the wasm boundary and worker boundaries as plain data
-// ({ name: 'StreamError', type, code, message, context }) and are rebuilt here.
+// ({ name: 'StreamError', type, code, message, context }) and are rebuilt here. JS code raises
+// errors by code (`errorOf`): each code's type comes from the Rust core (tables.js).
+import { ERROR_TYPES } from './tables.js';
 
 /** The error of every rejection a caller can cause. `type` is the NovusPack category, `code` stable. */
 export class StreamError extends Error {
@@ -16,6 +18,21 @@ export class StreamError extends Error {
   toJSON() {
     return { name: 'StreamError', type: this.type, code: this.code, message: this.message, context: this.context };
   }
+}
+
+/** A StreamError with `code` and its type from the core's table. */
+export function errorOf(code, message, context, options) {
+  const type = ERROR_TYPES[code];
+  if (!type) throw new TypeError(`novuspack-stream: unknown error code ${code}`);
+  return new StreamError(type, code, message, context, options);
+}
+
+/** A failure of a byte source (a Blob, stream or server) as READ_FAILED, keeping StreamErrors. */
+export function readFailed(error, what = 'the source failed') {
+  if (error instanceof StreamError) return error;
+  if (isErrorData(error)) return errorFromData(error);
+  const message = error && error.message ? error.message : String(error);
+  return errorOf('READ_FAILED', `${what}: ${message}`, undefined, { cause: error });
 }
 
 /** True for the plain-data form of a StreamError. */
@@ -80,21 +97,19 @@ function safe(fn) {
 }
 
 export const aborted = (reason) =>
-  new StreamError(
-    'Context',
+  errorOf(
     'ABORTED',
     reason instanceof Error && reason.message ? `aborted: ${reason.message}` : 'the operation was aborted',
     undefined,
     reason === undefined ? undefined : { cause: reason },
   );
 
-export const timedOut = (ms) =>
-  new StreamError('Context', 'TIMEOUT', `the operation took longer than its timeout of ${ms} ms`);
+export const timedOut = (ms) => errorOf('TIMEOUT', `the operation took longer than its timeout of ${ms} ms`);
 
-export const closedError = () => new StreamError('Context', 'CLOSED', 'the stream is closed');
+export const closedError = () => errorOf('CLOSED', 'the stream is closed');
 
 export const invalid = (field, value, expected, code = 'INVALID_ARGUMENT') =>
-  new StreamError('Validation', code, `invalid ${field}: ${describe(value)} (expected ${expected})`, {
+  errorOf(code, `invalid ${field}: ${describe(value)} (expected ${expected})`, {
     field,
     value: describe(value),
     expected,

@@ -2,7 +2,7 @@
 // resolves to at most `max` bytes (a Uint8Array) or null at the end. A Blob is read through
 // blob.stream(), which is much faster in browsers than slice() calls for a full pass.
 
-import { invalid } from './errors.js';
+import { invalid, readFailed } from './errors.js';
 
 export function isBlob(value) {
   return typeof Blob !== 'undefined' && value instanceof Blob;
@@ -48,7 +48,13 @@ function streamReader(reader, size) {
     size,
     async read(max) {
       while (!pending || pending.length === 0) {
-        const { done, value } = await reader.read();
+        let next;
+        try {
+          next = await reader.read();
+        } catch (error) {
+          throw readFailed(error);
+        }
+        const { done, value } = next;
         if (done) return null;
         pending = toBytes(value);
       }

@@ -42,6 +42,47 @@ pub fn offset_field(field: &str, value: f64) -> Result<u64> {
     integer_field(field, value, 0, MAX_SAFE).map_err(|e| e.with_code(ErrorCode::InvalidOffset))
 }
 
+// The option names each JS options object accepts. The JS package gets them from the generated
+// pkg-js/src/tables.js and refuses any other name (a misspelt `keyy` must never silently mean
+// "no key"); the wasm boundary reads exactly these.
+
+/// The option names of a FileStream's configuration (the JS `StreamConfig`).
+pub const STREAM_OPTIONS: &[&str] = &[
+    "bufferSize",
+    "chunkSize",
+    "memoryLimit",
+    "useBufferPool",
+    "isCompressed",
+    "isEncrypted",
+    "key",
+    "size",
+    "timeout",
+    "signal",
+    "pool",
+    "raw",
+];
+/// What `pool.open` accepts besides [`STREAM_OPTIONS`].
+pub const POOL_STREAM_OPTIONS: &[&str] = &["chunkProcessingMode", "priority"];
+/// The option names of sealing (`seal`, `sealTransform`, a pooled seal).
+pub const SEAL_OPTIONS: &[&str] = &["key", "compress", "chunkSize", "size", "signal", "pool", "priority"];
+/// The option names of `unsealTransform`.
+pub const UNSEAL_OPTIONS: &[&str] = &["key", "signal"];
+/// The option names of a `BufferConfig`.
+pub const BUFFER_OPTIONS: &[&str] = &["maxTotalSize", "maxBufferSize", "evictionPolicy", "evictionTimeout"];
+/// The option names of a streaming configuration (`StreamingConfig` and its parts).
+pub const STREAMING_OPTIONS: &[&str] = &[
+    "maxWorkers",
+    "workerTimeout",
+    "workerBufferSize",
+    "maxConcurrentOps",
+    "maxStreamsPerWorker",
+    "streamBufferSize",
+    "chunkProcessingMode",
+    "streamTimeout",
+];
+/// What the worker pool's constructor accepts besides [`STREAMING_OPTIONS`].
+pub const POOL_OPTIONS: &[&str] = &["transport", "workerUrl", "createWorker"];
+
 /// Configuration of one FileStream. All sizes in bytes; zero means "default" where noted.
 #[derive(Clone, Debug, Default)]
 pub struct StreamConfig {
@@ -63,6 +104,9 @@ pub struct StreamConfig {
     pub size: Option<u64>,
     /// Time allowed for each operation, checked between chunks.
     pub timeout: Option<Duration>,
+    /// Read the stored bytes as they are, even when they start with the sealed magic (which
+    /// is otherwise always opened as sealed, whatever the other flags say).
+    pub raw: bool,
 }
 
 impl StreamConfig {
@@ -96,6 +140,20 @@ impl StreamConfig {
         }
         if self.timeout == Some(Duration::ZERO) {
             return Err(StreamError::invalid("timeout", 0, "a positive number of milliseconds"));
+        }
+        if self.raw && (self.is_compressed || self.is_encrypted || self.key.is_some()) {
+            let set = if self.key.is_some() {
+                "key"
+            } else if self.is_compressed {
+                "isCompressed"
+            } else {
+                "isEncrypted"
+            };
+            return Err(StreamError::invalid(
+                "raw",
+                true,
+                format!("raw alone: it reads the stored bytes undecoded, which {set} contradicts"),
+            ));
         }
         Ok(())
     }
@@ -200,6 +258,10 @@ pub enum ChunkMode {
 }
 
 impl ChunkMode {
+    /// Every mode with its name, in numeric order.
+    pub const ALL: [(ChunkMode, &'static str); 3] =
+        [(ChunkMode::Sequential, "Sequential"), (ChunkMode::Parallel, "Parallel"), (ChunkMode::Adaptive, "Adaptive")];
+
     /// From the numeric form used in JS (0, 1, 2).
     pub fn from_number(value: u64) -> Result<Self> {
         match value {
@@ -566,5 +628,13 @@ mod tests {
         assert_eq!(create_streaming_config_for(1).chunk_processing_mode, Some(ChunkMode::Sequential));
         assert_eq!(create_streaming_config_for(1000).max_workers, Some(MAX_WORKERS));
         assert_eq!(streaming_config_defaults().max_workers, Some(0));
+    }
+
+    #[test]
+    fn raw_contradicts_every_decoding_flag() {
+        let mut c = StreamConfig { raw: true, ..StreamConfig::new() };
+        c.validate().unwrap();
+        c.is_compressed = true;
+        assert_eq!(c.validate().unwrap_err().context().field.as_deref(), Some("raw"));
     }
 }

@@ -86,6 +86,7 @@ error_codes! {
     NotEncrypted => "NOT_ENCRYPTED", Security, "A key was given or encryption was expected, but the data is not encrypted.";
     UnsupportedVersion => "UNSUPPORTED_VERSION", Unsupported, "The sealed format version is newer than this reader.";
     UnsupportedAlgorithm => "UNSUPPORTED_ALGORITHM", Unsupported, "An unknown compression or encryption id, or gzip/zlib options this reader does not handle.";
+    UnknownFormat => "UNKNOWN_FORMAT", Unsupported, "The data is not in a format this reader knows: not sealed, gzip or zlib (nor raw deflate, nor v1 framing, when those were asked for).";
     NotSeekable => "NOT_SEEKABLE", Unsupported, "A backward seek or read on a sequential source whose bytes are no longer buffered.";
     Closed => "CLOSED", Context, "The stream, pool or worker pool is closed.";
     Aborted => "ABORTED", Context, "The operation was cancelled through its AbortSignal.";

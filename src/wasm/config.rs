@@ -86,6 +86,7 @@ pub(crate) fn stream_config(obj: &JsValue, key: Option<Uint8Array>) -> Result<St
         size: f.number("size", 0, MAX_SAFE)?,
         // Timeouts are enforced by the JS layer with real timers.
         timeout: None,
+        raw: f.bool("raw")?.unwrap_or(false),
     };
     f.number("timeout", 1, MAX_SAFE)?;
     config.validate()?;

@@ -214,8 +214,10 @@ async fn bad_input_becomes_typed_error_data() {
     stream.close();
     assert_error(&JsFuture::from(stream.read_chunk()).await.unwrap_err(), "Context", "CLOSED");
 
-    let e = open(string_stream(), JsValue::UNDEFINED, None).await.unwrap();
-    assert_error(&read_all(&e).await.unwrap_err(), "Validation", "INVALID_ARGUMENT");
+    // Opening peeks at the first bytes (sealed data is recognised whatever the flags), so a
+    // stream of strings fails at open; the error is the same typed one.
+    let e = open(string_stream(), JsValue::UNDEFINED, None).await.err().unwrap();
+    assert_error(&e, "Validation", "INVALID_ARGUMENT");
 }
 
 #[wasm_bindgen_test]

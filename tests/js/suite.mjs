@@ -435,6 +435,59 @@ export function cases(lib, env) {
     );
   });
 
+  test('sealed data is never read as plain: no key, misspelt options, raw on request', async () => {
+    const data = sample(20_000, 5, true);
+    const key = lib.generateKey();
+    const locked = await sealBytes(lib, data, { key, compress: 6, chunkSize: 4096 });
+    const open = await sealBytes(lib, data, { compress: 6, chunkSize: 4096 });
+    for (const source of [() => new Blob([locked]), () => locked, () => streamOf(locked, 1000)]) {
+      await assert.rejects(FileStream.open(source()), lib, 'Security', 'KEY_REQUIRED', 'no key, no flags');
+      const e = await assert.rejects(FileStream.open(source(), { keyy: key }), lib, 'Validation', 'INVALID_ARGUMENT');
+      assert.ok(/unknown option keyy.*did you mean key\?/.test(e.message), e.message);
+      assert.equal(e.context.field, 'keyy');
+      const raw = await FileStream.open(source(), { raw: true });
+      assert.bytes(await readAll(raw), locked, 'raw reads the stored bytes');
+    }
+    for (const source of [new Blob([open]), streamOf(open, 999)]) {
+      const fs = await FileStream.open(source);
+      assert.equal(fs.size === null || fs.size === data.length, true);
+      assert.bytes(await readAll(fs), data, 'an unencrypted sealed file opens as sealed without flags');
+    }
+    await assert.rejects(FileStream.open(new Blob([locked]), { raw: true, key }), lib, 'Validation');
+    const typo = await assert.rejects(
+      FileStream.open(new Blob([locked]), { key, memorylimit: 1 << 20 }),
+      lib,
+      'Validation',
+      'INVALID_ARGUMENT',
+    );
+    assert.ok(typo.message.includes('did you mean memoryLimit?'), typo.message);
+    assert.throws(() => new lib.BufferPool({ maxTotalSise: 1 }), lib, 'Validation', 'INVALID_ARGUMENT');
+    await assert.rejects(collect(lib.seal(new Blob([data]), { compres: 6 })), lib, 'Validation', 'INVALID_ARGUMENT');
+    assert.throws(() => lib.unsealTransform({ kye: key }), lib, 'Validation', 'INVALID_ARGUMENT');
+  });
+
+  test('not sealed, gzip or zlib is UNKNOWN_FORMAT; source failures are READ_FAILED everywhere', async () => {
+    const text = new TextEncoder().encode('neither sealed nor compressed, just text. '.repeat(200));
+    for (const source of [new Blob([text]), text, streamOf(text, 100), new Blob([])]) {
+      await assert.rejects(FileStream.open(source, { isCompressed: true }), lib, 'Unsupported', 'UNKNOWN_FORMAT');
+    }
+    const failing = () =>
+      new ReadableStream({
+        pull(controller) {
+          controller.error(new Error('disk on fire'));
+        },
+      });
+    const sealError = await assert.rejects(collect(lib.seal(failing())), lib, 'IO', 'READ_FAILED');
+    assert.ok(sealError.message.includes('disk on fire'), sealError.message);
+    const openError = await assert.rejects(
+      FileStream.open(failing(), { isCompressed: true }),
+      lib,
+      'IO',
+      'READ_FAILED',
+    );
+    assert.ok(openError.message.includes('disk on fire'), openError.message);
+  });
+
   test('NovusPack v1 framing from an independent implementation decrypts, tampering fails', async () => {
     const { key, framed, plaintext } = await env.v1Sample();
     for (const source of [new Blob([framed]), streamOf(framed, 9999)]) {
@@ -518,7 +571,7 @@ export function cases(lib, env) {
       assert.equal(info.storedSize, sealed.length);
       assert.equal(info.declaredSize, data.length, 'seal() of a Blob records the size');
     }
-    await assert.rejects(lib.inspect(new Blob([data])), lib, 'Corruption', 'BAD_MAGIC');
+    await assert.rejects(lib.inspect(new Blob([data])), lib, 'Unsupported', 'UNKNOWN_FORMAT');
     await assert.rejects(lib.inspect(new Blob([sealed.subarray(0, sealed.length - 5)])), lib, 'Corruption');
     await assert.rejects(lib.inspect(streamOf(sealed)), lib, 'Validation', 'INVALID_ARGUMENT');
   });

@@ -233,7 +233,7 @@ test('tampered, foreign and unsealed bodies never come back as unverified bytes'
 
   response = await post('/unseal', new TextEncoder().encode('not a sealed file at all, not even close'));
   assert.equal(response.status, 422);
-  assert.equal((await response.json()).error.code, 'BAD_MAGIC');
+  assert.equal((await response.json()).error.code, 'UNKNOWN_FORMAT');
 
   response = await post('/seal?level=42', data);
   assert.equal(response.status, 400);

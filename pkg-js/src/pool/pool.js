@@ -11,6 +11,7 @@ import { InlineTransport, MessageTransport, SharedTransport } from './transports
 import { Latency, PriorityQueue } from './queue.js';
 import { canShareMemory } from './ring.js';
 import { concatBytes } from '../sources.js';
+import { checkOptions } from '../options.js';
 
 const MODES = { Sequential: 0, Parallel: 1, Adaptive: 2 };
 
@@ -77,8 +78,12 @@ export function makePool(ctx) {
     #workerCount = 0;
 
     constructor(config = {}) {
-      if (config === null || typeof config !== 'object') throw invalid('config', config, 'an object');
-      const { transport = 'auto', workerUrl, createWorker, ...rest } = config;
+      const {
+        transport = 'auto',
+        workerUrl,
+        createWorker,
+        ...rest
+      } = checkOptions(config, 'pool', 'the StreamingWorkerPool config');
       if (!['auto', 'shared', 'message', 'inline'].includes(transport)) {
         throw invalid('transport', transport, "'auto', 'shared', 'message' or 'inline'");
       }
@@ -375,7 +380,7 @@ export function makePool(ctx) {
         throw invalid('job.priority', priority, 'a finite number');
       if (job.signal !== undefined && !(job.signal instanceof AbortSignal))
         throw invalid('job.signal', job.signal, 'an AbortSignal');
-      const options = job.options ?? {};
+      const options = checkOptions(job.options, 'job', 'the job options');
       const key = options.key;
       if (key !== undefined && !(key instanceof Uint8Array))
         throw invalid('options.key', key, 'a Uint8Array of 32 bytes', 'INVALID_KEY');

@@ -93,8 +93,8 @@ impl Header {
     /// Parses and checks a header: magic, version, CRC, known ids, reserved bits, chunk size.
     pub fn parse(bytes: &[u8]) -> Result<Header> {
         if bytes.len() < HEADER_LEN {
-            if !MAGIC.starts_with(&bytes[..bytes.len().min(8)]) {
-                return Err(err(ErrorCode::BadMagic, "not a sealed file (bad magic)"));
+            if bytes.is_empty() || !MAGIC.starts_with(&bytes[..bytes.len().min(8)]) {
+                return Err(not_sealed());
             }
             return Err(err(
                 ErrorCode::Truncated,
@@ -103,7 +103,7 @@ impl Header {
         }
         let b = &bytes[..HEADER_LEN];
         if !Header::has_magic(b) {
-            return Err(err(ErrorCode::BadMagic, "not a sealed file (bad magic)").with_offset(0));
+            return Err(not_sealed());
         }
         if b[8] != VERSION {
             return Err(err(
@@ -465,6 +465,12 @@ impl ChunkCodec {
         h.update(body);
         h.finalize()
     }
+}
+
+/// The error for data that does not start with the sealed magic: not damaged, just not sealed.
+pub(crate) fn not_sealed() -> StreamError {
+    err(ErrorCode::UnknownFormat, "not a sealed file: it does not start with the sealed format's magic bytes")
+        .with_offset(0)
 }
 
 /// Validates a chunk size for sealing.

@@ -122,7 +122,9 @@ impl Opener {
         }
         match self.stage {
             Stage::Done => Ok(()),
-            Stage::Header if self.bytes_in == 0 => Err(err(ErrorCode::Truncated, "the sealed data is empty")),
+            Stage::Header if self.bytes_in == 0 => {
+                Err(err(ErrorCode::UnknownFormat, "the data is empty: not a sealed file"))
+            }
             Stage::Index | Stage::Footer => {
                 Err(err(ErrorCode::Truncated, "the sealed data ends inside its index or footer")
                     .with_offset(self.bytes_in))
@@ -149,7 +151,7 @@ impl Opener {
             self.bytes_in += take as u64;
             if self.stage == Stage::Header && !super::MAGIC.starts_with(&self.buf[..self.buf.len().min(8)]) {
                 // Say "not sealed" as soon as the first bytes disagree, however short the input.
-                return Err(err(ErrorCode::BadMagic, "not a sealed file (bad magic)").with_offset(0));
+                return Err(super::not_sealed());
             }
             if self.buf.len() < self.need {
                 return Ok(progress);

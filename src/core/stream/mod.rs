@@ -40,7 +40,7 @@ use super::config::{StreamConfig, DEFAULT_READAHEAD_LIMIT};
 use super::crypto::{
     v1_apply_keystream, v1_decrypt_in_place, Key, V1Verifier, TAG_LEN, V1_MAX_CIPHERTEXT, V1_NONCE_LEN, V1_OVERHEAD,
 };
-use super::error::{err, ErrorCode, Result, StreamError};
+use super::error::{err, ErrorCode, ErrorType, Result, StreamError};
 use super::pool::{BufferPool, PooledBuffer};
 use super::sealed::{Header, IndexLocation, Opener, RecordPrefix, SealedIndex, FOOTER_LEN, HEADER_LEN, PREFIX_LEN};
 use super::sync::{AsyncMutex, Gauge, Meter, Semaphore};
@@ -324,6 +324,8 @@ struct Counters {
 }
 
 const UNKNOWN: u64 = u64::MAX;
+/// Bytes decoded at open to check that data guessed to be raw deflate is.
+const PRIME_BLOCK: usize = 1024;
 
 /// A logical byte stream over a [`Source`]; sealed chunks are decoded by `D` (by default on
 /// the calling thread).
@@ -450,7 +452,9 @@ impl<S: Source, D: ChunkDecoder> FileStream<S, D> {
         Ok(stream)
     }
 
-    /// Decides the layout, reading the least it can.
+    /// Decides the layout, reading the least it can. A source that starts with the sealed magic
+    /// is opened as sealed whatever the flags say (unless `raw`): sealed data is never read as
+    /// if it were the file.
     async fn detect(&self, st: &mut SeqState, deadline: Option<Duration>) -> Result<Layout> {
         let c = &self.config;
         let random = self.source.is_random_access();
@@ -459,33 +463,56 @@ impl<S: Source, D: ChunkDecoder> FileStream<S, D> {
         } else {
             self.set_size(c.size.or(self.source.stored_len()));
         }
-        if !c.is_compressed && !c.is_encrypted && c.key.is_none() {
+        if c.raw {
             if !random {
                 st.decoder = Decoder::Passthrough;
             }
             return Ok(Layout::Direct(Base::Stored));
         }
-        self.set_size(None);
-        let head = if random {
-            let mut head = vec![0u8; HEADER_LEN];
-            let n = self.source.read_at(0, &mut head).await?;
-            self.count(|k| k.stored_bytes_read += n as u64);
-            head.truncate(n);
-            head
-        } else {
-            self.fill_input_to(st, HEADER_LEN, deadline).await?;
-            st.pending_input().to_vec()
-        };
+        let head = self.peek_head(st, deadline).await?;
+        let flagged = c.is_compressed || c.is_encrypted || c.key.is_some();
+        // With a decoding flag, a prefix of the magic is a truncated sealed file.
         let looks_sealed = Header::has_magic(&head)
-            || (!head.is_empty() && head.len() < 8 && head[..] == super::sealed::MAGIC[..head.len()]);
+            || (flagged && !head.is_empty() && head.len() < 8 && head[..] == super::sealed::MAGIC[..head.len()]);
         if looks_sealed {
+            self.set_size(None);
             return if random { self.open_indexed(&head).await } else { self.open_sequential_sealed(st, &head) };
+        }
+        if !flagged {
+            if !random {
+                // The peeked bytes are the stream's first: they start the window.
+                st.decoder = Decoder::Passthrough;
+                let (start, end) = (st.input_pos, st.input_len);
+                let input = std::mem::take(&mut st.input);
+                st.window.buf.extend_from_slice(&input[start..end]);
+                st.input_pos = 0;
+                st.input_len = 0;
+                st.report(&self.meter);
+            }
+            return Ok(Layout::Direct(Base::Stored));
+        }
+        self.set_size(None);
+        if head.is_empty() {
+            return Err(err(
+                ErrorCode::UnknownFormat,
+                "the source is empty: there is no sealed, gzip, zlib, deflate or v1-encrypted data in it",
+            ));
         }
         if c.is_encrypted || c.key.is_some() {
             let key =
                 c.key.clone().ok_or_else(|| err(ErrorCode::KeyRequired, "the data is encrypted: a key is required"))?;
-            let v1 =
-                if random { self.verify_v1(key, deadline).await? } else { self.buffer_v1(st, key, deadline).await? };
+            let v1 = if random { self.verify_v1(key, deadline).await } else { self.buffer_v1(st, key, deadline).await };
+            let v1 = v1.map_err(|e| {
+                if e.code() == ErrorCode::AuthFailed {
+                    err(
+                        ErrorCode::AuthFailed,
+                        "not a sealed file; read as NovusPack v1 ChaCha20-Poly1305 framing (what a key means for \
+                         unsealed data) it does not authenticate: wrong key, modified data, or not encrypted",
+                    )
+                } else {
+                    e
+                }
+            })?;
             self.set_size(Some(v1.len));
             let base = Base::V1(v1);
             if !c.is_compressed {
@@ -503,6 +530,22 @@ impl<S: Source, D: ChunkDecoder> FileStream<S, D> {
         self.set_size(c.size);
         st.decoder = Decoder::Inflater(Box::new(Inflater::new(format)));
         Ok(Layout::Inflate(Base::Stored, format))
+    }
+
+    /// The first [`HEADER_LEN`] stored bytes (fewer if the source is shorter). A sequential
+    /// source keeps them in its input buffer, where the decoder (or the window) takes them.
+    async fn peek_head(&self, st: &mut SeqState, deadline: Option<Duration>) -> Result<Vec<u8>> {
+        if self.source.is_random_access() {
+            let mut head = vec![0u8; HEADER_LEN];
+            let n = self.source.read_at(0, &mut head).await?;
+            self.count(|k| k.stored_bytes_read += n as u64);
+            head.truncate(n);
+            Ok(head)
+        } else {
+            self.fill_input_to(st, HEADER_LEN, deadline).await?;
+            let pending = st.pending_input();
+            Ok(pending[..pending.len().min(HEADER_LEN)].to_vec())
+        }
     }
 
     async fn open_indexed(&self, head: &[u8]) -> Result<Layout> {
@@ -631,7 +674,15 @@ impl<S: Source, D: ChunkDecoder> FileStream<S, D> {
                     let index_mem = index.memory_bytes() as u64;
                     let budget = limit.saturating_sub(index_mem);
                     if budget < per_decode + chunk {
-                        return Err(memory_limit(limit, index_mem + per_decode + chunk, "one sealed chunk"));
+                        return Err(memory_limit(
+                            limit,
+                            index_mem + per_decode + chunk,
+                            &format!(
+                                "this file's {chunk}-byte chunks (its chunk size, set when it was sealed) need a \
+                                 record buffer of {record}, a decoded chunk and a cached one, and its index \
+                                 {index_mem}, so reading it"
+                            ),
+                        ));
                     }
                     slots = slots.min((budget - chunk) / per_decode).max(1);
                     cache = cache.min((budget - slots * per_decode) / chunk).max(1);
@@ -652,7 +703,14 @@ impl<S: Source, D: ChunkDecoder> FileStream<S, D> {
                 let fixed = self.buffer_size as u64 + record + self.meter.held();
                 if limit > 0 {
                     if fixed + block > limit {
-                        return Err(memory_limit(limit, fixed + block, "the read buffers"));
+                        return Err(memory_limit(
+                            limit,
+                            fixed + block,
+                            &format!(
+                                "reading in order with a {block}-byte block (the chunk size or bufferSize, \
+                                 whichever is larger) and {fixed} bytes of read buffers"
+                            ),
+                        ));
                     }
                     self.retention_limit = limit - fixed;
                     self.lookback = self.lookback.min(self.retention_limit / 4);
@@ -662,9 +720,27 @@ impl<S: Source, D: ChunkDecoder> FileStream<S, D> {
         Ok(())
     }
 
-    /// Decodes the first chunk of a sequential sealed source, which authenticates the header
-    /// (and with it the total length).
+    /// Decodes the first block of a sequential layout at open: a sealed source's first chunk
+    /// authenticates the header (and with it the total length), and data guessed to be raw
+    /// deflate (it has no magic) that is not fails here as UNKNOWN_FORMAT, not at the first read.
     async fn prime(&self, deadline: Option<Duration>) -> Result<()> {
+        if let Layout::Inflate(_, CompressedFormat::Raw) = self.layout {
+            let mut st = self.seq.lock().await;
+            // A small first step: enough to tell deflate from something else.
+            let primed = self.decode_step(&mut st, deadline, PRIME_BLOCK).await;
+            if let Err(e) = primed {
+                let nothing_decoded = st.window.end() == 0;
+                st.release(&self.meter);
+                let data_error = matches!(e.error_type(), ErrorType::Compression | ErrorType::Corruption);
+                if nothing_decoded && data_error {
+                    return Err(err(
+                        ErrorCode::UnknownFormat,
+                        format!("not sealed, gzip or zlib data, and not raw deflate either ({})", e.message()),
+                    ));
+                }
+                return Err(e);
+            }
+        }
         if let Layout::Opener { .. } = self.layout {
             let mut st = self.seq.lock().await;
             while st.window.len() == 0 && !st.done {
@@ -1272,7 +1348,11 @@ impl<S: Source, D: ChunkDecoder> FileStream<S, D> {
 
     /// Adds the next block of decoded bytes to the window (or marks the end).
     async fn decode_more(&self, st: &mut SeqState, deadline: Option<Duration>) -> Result<()> {
-        let block = self.block_size();
+        self.decode_step(st, deadline, self.block_size()).await
+    }
+
+    /// [`Self::decode_more`] adding at most `block` bytes.
+    async fn decode_step(&self, st: &mut SeqState, deadline: Option<Duration>, block: usize) -> Result<()> {
         let needed = st.window.len() as u64 + block as u64;
         if needed > self.retention_limit {
             return Err(memory_limit(
@@ -1566,11 +1646,19 @@ fn not_seekable(offset: u64, earliest: u64) -> StreamError {
     .with_offset(offset)
 }
 
+/// `what` needs `needed` bytes, more than `limit`: the message says the smallest limit that
+/// works and why.
 fn memory_limit(limit: u64, needed: u64, what: &str) -> StreamError {
-    err(ErrorCode::MemoryLimit, format!("{what} needs {needed} bytes, more than the limit of {limit}"))
-        .with_field("memoryLimit")
-        .with_value(limit)
-        .with_expected(format!("at least {needed}"))
+    err(
+        ErrorCode::MemoryLimit,
+        format!(
+            "memoryLimit is {limit} bytes, but {what} needs {needed}: set memoryLimit to at least {needed} (or 0 for \
+             no limit)"
+        ),
+    )
+    .with_field("memoryLimit")
+    .with_value(limit)
+    .with_expected(format!("at least {needed}"))
 }
 
 /// The pool streams share unless configured otherwise (natively).

@@ -887,3 +887,64 @@ fn the_memory_limit_caps_the_read_ahead_window() {
     let peak = stream.stats().peak_buffered_bytes;
     assert!(peak <= 256 * 1024, "peak {peak}");
 }
+
+#[test]
+fn sealed_data_is_opened_as_sealed_whatever_the_flags() {
+    let data = text(50_000);
+    let locked = seal(&data, Some(key()), Some(6), 4096);
+    let open_plain = seal(&data, None, Some(6), 4096);
+    for random in [true, false] {
+        let source = |bytes: &[u8]| {
+            if random {
+                TestSource::random(bytes.to_vec())
+            } else {
+                TestSource::sequential(bytes.to_vec(), 1000)
+            }
+        };
+        // No flags, no key: an encrypted sealed file needs its key, never reads as ciphertext.
+        let e = open(source(&locked), StreamConfig::new()).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::KeyRequired, "random {random}");
+        // An unencrypted sealed file opened without flags gives its plaintext.
+        let stream = open(source(&open_plain), StreamConfig::new()).unwrap();
+        assert_eq!(read_all(&stream).unwrap(), data, "random {random}");
+        // raw: the stored bytes, as they are.
+        let stream = open(source(&locked), StreamConfig { raw: true, ..StreamConfig::new() }).unwrap();
+        assert_eq!(read_all(&stream).unwrap(), locked, "random {random}");
+        // Plain data without flags is still plain, from its first byte.
+        let stream = open(source(&data), StreamConfig::new()).unwrap();
+        assert_eq!(read_all(&stream).unwrap(), data, "random {random}");
+    }
+}
+
+#[test]
+fn data_that_is_not_sealed_gzip_or_zlib_is_an_unknown_format_at_open() {
+    // 'n' starts no valid deflate block (block type 3): raw deflate, the one guess, fails at once.
+    let plain = b"not sealed, not gzip, not zlib: some text\n".repeat(100);
+    for random in [true, false] {
+        for bytes in [&plain[..], &[][..]] {
+            let source =
+                if random { TestSource::random(bytes.to_vec()) } else { TestSource::sequential(bytes.to_vec(), 100) };
+            let e = open(source, StreamConfig { is_compressed: true, ..StreamConfig::new() }).unwrap_err();
+            assert_eq!(e.code(), ErrorCode::UnknownFormat, "random {random}, {} bytes: {e}", bytes.len());
+        }
+    }
+    // A key on unsealed data means v1 framing; failing it says so, and stays AUTH_FAILED.
+    let e =
+        open(TestSource::random(plain.clone()), StreamConfig { key: Some(key()), ..StreamConfig::new() }).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::AuthFailed);
+    assert!(e.message().contains("not a sealed file"), "{e}");
+}
+
+#[test]
+fn a_memory_limit_too_small_says_the_smallest_that_works() {
+    let sealed = seal(&noise(300_000, 3), None, None, 256 << 10);
+    let e = open(TestSource::random(sealed.clone()), StreamConfig { memory_limit: 128 << 10, ..StreamConfig::new() })
+        .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::MemoryLimit);
+    let needed: u64 = e.context().expected.as_deref().unwrap().trim_start_matches("at least ").parse().unwrap();
+    assert!(e.message().contains(&format!("set memoryLimit to at least {needed}")), "{e}");
+    assert!(e.message().contains("chunk size"), "says why: {e}");
+    let stream =
+        open(TestSource::random(sealed), StreamConfig { memory_limit: needed, ..StreamConfig::new() }).unwrap();
+    assert_eq!(read_all(&stream).unwrap().len(), 300_000, "the limit it names is enough");
+}
