@@ -194,30 +194,29 @@ pub fn auth_failed() -> crate::core::error::StreamError {
     err(ErrorCode::AuthFailed, "authentication failed: wrong key or modified data")
 }
 
-/// Computes the v1 Poly1305 tag over ciphertext delivered in any number of pieces.
-pub struct V1Verifier {
+/// Poly1305 over bytes delivered in pieces of any size (carrying a partial 16-byte block).
+pub(crate) struct PolyStream {
     mac: Poly1305,
     partial: [u8; 16],
     partial_len: usize,
-    ciphertext_len: u64,
+    len: u64,
 }
 
-impl std::fmt::Debug for V1Verifier {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("V1Verifier").field("ciphertext_len", &self.ciphertext_len).finish()
-    }
-}
-
-impl V1Verifier {
-    /// Starts verification of a v1 file with this key and nonce.
-    pub fn new(key: &Key, nonce: &[u8; V1_NONCE_LEN]) -> V1Verifier {
-        let mac = Aead::new(key.as_bytes()).mac(nonce);
-        V1Verifier { mac, partial: [0; 16], partial_len: 0, ciphertext_len: 0 }
+impl PolyStream {
+    /// Poly1305 keyed with the first 32 bytes of ChaCha20 keystream block 0 of (`key`, `nonce`),
+    /// the one-time key construction of RFC 8439 section 2.6.
+    pub(crate) fn new(key: &[u8; KEY_LEN], nonce: &[u8; 12]) -> PolyStream {
+        PolyStream { mac: Aead::new(key).mac(nonce), partial: [0; 16], partial_len: 0, len: 0 }
     }
 
-    /// Feeds the next ciphertext bytes (tag excluded).
-    pub fn update(&mut self, mut data: &[u8]) {
-        self.ciphertext_len += data.len() as u64;
+    /// Bytes fed so far.
+    pub(crate) fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// Feeds the next bytes.
+    pub(crate) fn update(&mut self, mut data: &[u8]) {
+        self.len += data.len() as u64;
         if self.partial_len > 0 {
             let take = (16 - self.partial_len).min(data.len());
             self.partial[self.partial_len..self.partial_len + take].copy_from_slice(&data[..take]);
@@ -239,16 +238,50 @@ impl V1Verifier {
         self.partial_len = rest.len();
     }
 
-    /// Compares the computed tag with `tag` in constant time.
-    pub fn finish(mut self, tag: &[u8]) -> Result<()> {
+    /// Pads the last partial block with zeros, feeds `trailer` (16 bytes, if any) and returns the tag.
+    pub(crate) fn finish(mut self, trailer: Option<[u8; 16]>) -> poly1305::Block {
         if self.partial_len > 0 {
             self.mac.update_padded(&self.partial[..self.partial_len]);
         }
+        if let Some(block) = trailer {
+            self.mac.update(&[poly1305::Block::from(block)]);
+        }
+        self.partial.zeroize();
+        self.mac.finalize()
+    }
+}
+
+/// Computes the v1 Poly1305 tag over ciphertext delivered in any number of pieces.
+pub struct V1Verifier {
+    mac: PolyStream,
+}
+
+impl std::fmt::Debug for V1Verifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("V1Verifier").field("ciphertext_len", &self.mac.len()).finish()
+    }
+}
+
+impl V1Verifier {
+    /// Starts verification of a v1 file with this key and nonce.
+    pub fn new(key: &Key, nonce: &[u8; V1_NONCE_LEN]) -> V1Verifier {
+        V1Verifier { mac: PolyStream::new(key.as_bytes(), nonce) }
+    }
+
+    /// Feeds the next ciphertext bytes (tag excluded).
+    pub fn update(&mut self, data: &[u8]) {
+        self.mac.update(data);
+    }
+
+    /// Compares the computed tag with `tag` in constant time.
+    pub fn finish(self, tag: &[u8]) -> Result<()> {
         let mut lengths = [0u8; 16];
-        lengths[8..].copy_from_slice(&self.ciphertext_len.to_le_bytes());
-        self.mac.update(&[poly1305::Block::from(lengths)]);
-        let tag = poly1305::Block::try_from(tag).map_err(|_| auth_failed())?;
-        self.mac.verify(&tag).map_err(|_| auth_failed())
+        lengths[8..].copy_from_slice(&self.mac.len().to_le_bytes());
+        let expected = self.mac.finish(Some(lengths));
+        if tag.len() != TAG_LEN || !bool::from(subtle::ConstantTimeEq::ct_eq(expected.as_slice(), tag)) {
+            return Err(auth_failed());
+        }
+        Ok(())
     }
 }
 

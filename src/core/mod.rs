@@ -4,6 +4,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod block_tags;
 pub mod chacha;
 pub mod clock;
 pub mod compress;

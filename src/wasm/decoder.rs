@@ -9,7 +9,23 @@ use wasm_bindgen_futures::JsFuture;
 
 use super::error::error_from_js;
 use crate::core::error::{err, ErrorCode, Result};
-use crate::core::stream::{ChunkDecoder, ChunkRequest, Decoded};
+use crate::core::stream::{ChunkData, ChunkDecoder, ChunkRequest, Decoded};
+
+/// A chunk's plaintext in a JS buffer (a worker transferred it back): read by copying out of it
+/// into wasm memory, or straight into another JS array (see `stream.rs`).
+#[derive(Clone)]
+pub(crate) struct JsChunk(pub(crate) Uint8Array);
+
+#[allow(clippy::cast_possible_truncation)]
+impl ChunkData for JsChunk {
+    fn len(&self) -> usize {
+        self.0.length() as usize
+    }
+
+    fn copy_to(&self, from: usize, out: &mut [u8]) {
+        self.0.subarray(from as u32, (from + out.len()) as u32).copy_to(out);
+    }
+}
 
 /// Chunk decoding delegated to JS, or local when `target` is `None`.
 pub(crate) struct JsChunkDecoder {
@@ -30,6 +46,8 @@ impl JsChunkDecoder {
 
 #[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation, clippy::cast_sign_loss)]
 impl ChunkDecoder for JsChunkDecoder {
+    type Chunk = JsChunk;
+
     fn start(&self, r: &ChunkRequest) -> Option<u64> {
         let ticket = self.call(
             "start",
@@ -44,7 +62,7 @@ impl ChunkDecoder for JsChunkDecoder {
         ticket.as_f64().map(|t| t as u64)
     }
 
-    async fn finish(&self, ticket: u64, out: &mut [u8]) -> Result<Decoded> {
+    async fn finish(&self, ticket: u64) -> Result<(JsChunk, Decoded)> {
         let promise = self
             .call("finish", &[JsValue::from_f64(ticket as f64)])
             .ok_or_else(|| err(ErrorCode::InternalError, "the chunk decoder has no finish()"))?;
@@ -53,15 +71,8 @@ impl ChunkDecoder for JsChunkDecoder {
             .ok()
             .and_then(|o| o.dyn_into().ok())
             .ok_or_else(|| err(ErrorCode::InternalError, "the chunk decoder returned no output"))?;
-        if output.length() as usize != out.len() {
-            return Err(err(
-                ErrorCode::Corrupted,
-                format!("a decoded chunk has {} bytes, expected {}", output.length(), out.len()),
-            ));
-        }
-        output.copy_to(out);
         let deflated = Reflect::get(&result, &"deflated".into()).ok().and_then(|d| d.as_bool()).unwrap_or(false);
-        Ok(Decoded { deflated })
+        Ok((JsChunk(output), Decoded { deflated }))
     }
 
     fn cancel(&self, ticket: u64) {

@@ -1,7 +1,8 @@
 //! `WasmFileStream`: the core FileStream over a JS source, every async method a Promise.
 //! Methods clone an `Rc` into their future, so concurrent `readAt` calls are allowed; the core
-//! serializes the position-moving ones. Reads into caller arrays go through a bounded scratch
-//! buffer, so a huge target array never grows wasm memory.
+//! serializes the position-moving ones. Reads into caller arrays write straight into them
+//! ([`JsSink`]), so a huge target array never grows wasm memory and no scratch copy is made;
+//! a chunk a worker decoded is handed out by `readChunk` without any copy.
 
 use std::rc::Rc;
 
@@ -12,17 +13,42 @@ use wasm_bindgen_futures::future_to_promise;
 
 use super::clock::JsClock;
 use super::config::{stream_config, to_plain};
-use super::decoder::JsChunkDecoder;
+use super::decoder::{JsChunk, JsChunkDecoder};
 use super::error::{js, to_js, JsResult};
 use super::pool::WasmBufferPool;
 use super::source::JsSource;
 use crate::core::config::{offset_field, StreamConfig};
 use crate::core::error::{ErrorCode, StreamError};
 use crate::core::pool::BufferPool;
-use crate::core::stream::{FileStream, Source};
+use crate::core::stream::{ByteSink, ChunkBytes, FileStream, Source};
 
-/// Largest piece copied through wasm memory per step of `read`/`readAt`.
-const SCRATCH: usize = 1 << 20;
+/// A caller's `Uint8Array` as the engine's read destination.
+struct JsSink {
+    array: Uint8Array,
+    len: usize,
+}
+
+impl JsSink {
+    fn new(array: Uint8Array) -> JsSink {
+        let len = array.length() as usize;
+        JsSink { array, len }
+    }
+}
+
+#[allow(clippy::cast_possible_truncation)]
+impl ByteSink<JsChunk> for JsSink {
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn put(&mut self, at: usize, bytes: &[u8]) {
+        self.array.subarray(at as u32, (at + bytes.len()) as u32).copy_from(bytes);
+    }
+
+    fn put_chunk(&mut self, at: usize, chunk: &JsChunk, from: usize, len: usize) {
+        self.array.set(&chunk.0.subarray(from as u32, (from + len) as u32), at as u32);
+    }
+}
 
 /// A FileStream over a JS source.
 #[wasm_bindgen]
@@ -91,13 +117,19 @@ impl WasmFileStream {
         Ok(WasmOpening { source, config: Some(config), pool: pool.pool(), decoder: Some(decoder) })
     }
 
-    /// Resolves to the next chunk (`Uint8Array`), or `null` at the end.
+    /// Resolves to the next chunk (`Uint8Array`), or `null` at the end. A chunk a worker
+    /// decoded is its transferred buffer, not a copy.
     #[wasm_bindgen(js_name = readChunk)]
     pub fn read_chunk(&self) -> Promise {
         let inner = Rc::clone(&self.inner);
         future_to_promise(async move {
-            Ok(match js(inner.read_chunk().await)? {
-                Some(bytes) => Uint8Array::from(&bytes[..]).into(),
+            #[allow(clippy::cast_possible_truncation)]
+            Ok(match js(inner.read_chunk_bytes().await)? {
+                Some(ChunkBytes::Owned(bytes)) => Uint8Array::from(&bytes[..]).into(),
+                Some(ChunkBytes::Local(view)) => Uint8Array::from(&view[..]).into(),
+                Some(ChunkBytes::External(chunk, range)) => {
+                    chunk.0.subarray(range.start as u32, range.end as u32).into()
+                }
                 None => JsValue::NULL,
             })
         })
@@ -108,10 +140,7 @@ impl WasmFileStream {
     pub fn read_into(&self, into: Uint8Array) -> Promise {
         let inner = Rc::clone(&self.inner);
         future_to_promise(async move {
-            let mut scratch = vec![0u8; (into.length() as usize).min(SCRATCH)];
-            let n = js(inner.read(&mut scratch).await)?;
-            #[allow(clippy::cast_possible_truncation)]
-            into.subarray(0, n as u32).copy_from(&scratch[..n]);
+            let n = js(inner.read_into(&mut JsSink::new(into)).await)?;
             Ok(JsValue::from_f64(num(n as u64)))
         })
     }
@@ -124,23 +153,8 @@ impl WasmFileStream {
         let offset = offset_field("offset", offset);
         future_to_promise(async move {
             let offset = js(offset)?;
-            let total = into.length() as usize;
-            let mut scratch = vec![0u8; total.clamp(1, SCRATCH)];
-            let mut filled = 0usize;
-            while filled < total {
-                let want = (total - filled).min(SCRATCH);
-                let n = js(inner.read_at(&mut scratch[..want], offset + filled as u64).await)?;
-                #[allow(clippy::cast_possible_truncation)]
-                into.subarray(filled as u32, (filled + n) as u32).copy_from(&scratch[..n]);
-                filled += n;
-                if n < want {
-                    break;
-                }
-            }
-            if total == 0 {
-                js(inner.read_at(&mut [], offset).await)?;
-            }
-            Ok(JsValue::from_f64(num(filled as u64)))
+            let n = js(inner.read_at_into(&mut JsSink::new(into), offset).await)?;
+            Ok(JsValue::from_f64(num(n as u64)))
         })
     }
 

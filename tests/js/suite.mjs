@@ -488,6 +488,35 @@ export function cases(lib, env) {
     assert.ok(openError.message.includes('disk on fire'), openError.message);
   });
 
+  test('stats are true for every source kind: chunks, pool hits and misses, peak buffered bytes', async () => {
+    const data = sample(2_000_000, 3);
+    for (const [name, source] of [
+      ['Blob', () => new Blob([data])],
+      ['Uint8Array', () => data],
+      ['ReadableStream', () => streamOf(data, 100_000)],
+    ]) {
+      const pool = new lib.BufferPool();
+      const fs = await FileStream.open(source(), { pool, bufferSize: 100_000 });
+      let calls = 0;
+      const parts = [];
+      for (let chunk = await fs.readChunk(); chunk !== null; chunk = await fs.readChunk()) {
+        parts.push(chunk);
+        calls += 1;
+      }
+      assert.bytes(concat(parts), data, name);
+      const s = fs.getStats();
+      assert.ok(calls >= 20, `${name}: ${calls} readChunk calls`);
+      assert.equal(s.chunksRead >= 20, true, `${name}: chunksRead ${s.chunksRead}`);
+      assert.ok(s.poolHits + s.poolMisses >= 20, `${name}: pool hits ${s.poolHits}, misses ${s.poolMisses}`);
+      assert.ok(s.poolHits >= 10, `${name}: buffers are reused (hits ${s.poolHits})`);
+      assert.ok(s.peakBufferedBytes >= 100_000, `${name}: peak buffered ${s.peakBufferedBytes}`);
+      assert.equal(s.bytesRead, data.length, name);
+      if (name !== 'ReadableStream') assert.equal(s.chunksRead, 20, `${name}: one chunk per readChunk`);
+      fs.close();
+      pool.close();
+    }
+  });
+
   test('NovusPack v1 framing from an independent implementation decrypts, tampering fails', async () => {
     const { key, framed, plaintext } = await env.v1Sample();
     for (const source of [new Blob([framed]), streamOf(framed, 9999)]) {
@@ -513,6 +542,16 @@ export function cases(lib, env) {
       'Validation',
       'MEMORY_LIMIT',
     );
+    // A caller-held buffer changed after open: the changed bytes are refused, never decrypted.
+    const held = framed.slice();
+    const fs = await FileStream.open(held, { key });
+    const into = new Uint8Array(100);
+    await fs.readAt(into, 150_000);
+    assert.bytes(into, plaintext.subarray(150_000, 150_100));
+    held[12 + 150_050] ^= 1;
+    await assert.rejects(fs.readAt(into, 150_000), lib, 'Encryption', 'AUTH_FAILED', 'a changed byte');
+    await fs.readAt(into, 1000);
+    assert.bytes(into, plaintext.subarray(1000, 1100), 'unchanged blocks still read');
   });
 
   test('abort and timeout mid-read reject with Context errors and close the stream', async () => {

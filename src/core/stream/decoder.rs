@@ -2,10 +2,13 @@
 //! ([`LocalDecoder`]); a [`ChunkDecoder`] can take the work elsewhere, such as a pool of Web
 //! Workers. Work is handed over as a plain ticket, so the engine can start chunks ahead of a
 //! sequential reader (they progress while it waits for the current one) without owning
-//! futures: the decoder keeps whatever is in flight.
+//! futures: the decoder keeps whatever is in flight. A decoded chunk stays in the decoder's own
+//! memory ([`ChunkData`]): the engine copies from it only into what a reader asked for.
 
 use std::future::Future;
+use std::sync::Arc;
 
+use super::sink::ChunkData;
 use crate::core::error::{err, ErrorCode, Result};
 
 /// One sealed chunk to decode: where its record is, and what its plaintext must be.
@@ -32,13 +35,16 @@ pub struct Decoded {
 
 /// Decodes sealed chunks somewhere else than the calling thread.
 pub trait ChunkDecoder {
+    /// A decoded chunk's plaintext, as the decoder holds it.
+    type Chunk: ChunkData;
+
     /// Begins decoding `request` now and returns a ticket; `None` means "decode it yourself"
     /// (the engine then reads and opens the record on this thread).
     fn start(&self, request: &ChunkRequest) -> Option<u64>;
 
-    /// Waits for a started chunk and writes its plaintext into `out` (exactly
-    /// `request.plain_len` bytes). Errors are those of opening the record.
-    fn finish(&self, ticket: u64, out: &mut [u8]) -> impl Future<Output = Result<Decoded>>;
+    /// Waits for a started chunk: its plaintext (exactly `request.plain_len` bytes, checked by
+    /// the engine). Errors are those of opening the record.
+    fn finish(&self, ticket: u64) -> impl Future<Output = Result<(Self::Chunk, Decoded)>>;
 
     /// Abandons a started chunk (its result is no longer wanted).
     fn cancel(&self, ticket: u64);
@@ -55,11 +61,13 @@ pub trait ChunkDecoder {
 pub struct LocalDecoder;
 
 impl ChunkDecoder for LocalDecoder {
+    type Chunk = Arc<[u8]>;
+
     fn start(&self, _request: &ChunkRequest) -> Option<u64> {
         None
     }
 
-    async fn finish(&self, _ticket: u64, _out: &mut [u8]) -> Result<Decoded> {
+    async fn finish(&self, _ticket: u64) -> Result<(Arc<[u8]>, Decoded)> {
         Err(err(ErrorCode::InternalError, "LocalDecoder hands out no tickets"))
     }
 

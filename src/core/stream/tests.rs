@@ -14,7 +14,7 @@ use proptest::prelude::*;
 use super::*;
 use crate::core::clock::ManualClock;
 use crate::core::config::BufferConfig;
-use crate::core::crypto::v1_encrypt_with_nonce;
+use crate::core::crypto::{v1_encrypt_with_nonce, Key};
 use crate::core::error::ErrorType;
 use crate::core::sealed::{SealOptions, Sealer};
 use crate::core::sync::block_on;
@@ -772,6 +772,8 @@ impl ThreadDecoder {
 }
 
 impl ChunkDecoder for ThreadDecoder {
+    type Chunk = Arc<[u8]>;
+
     fn start(&self, request: &ChunkRequest) -> Option<u64> {
         let ticket = self.next.fetch_add(1, Ordering::SeqCst);
         self.started.lock().unwrap().push(request.chunk);
@@ -789,12 +791,11 @@ impl ChunkDecoder for ThreadDecoder {
         Some(ticket)
     }
 
-    async fn finish(&self, ticket: u64, out: &mut [u8]) -> Result<Decoded> {
+    async fn finish(&self, ticket: u64) -> Result<(Arc<[u8]>, Decoded)> {
         loop {
             if let Some(result) = self.results.lock().unwrap().remove(&ticket) {
                 let (plain, deflated) = result?;
-                out.copy_from_slice(&plain);
-                return Ok(Decoded { deflated });
+                return Ok((plain.into(), Decoded { deflated }));
             }
             YieldOnce(false).await;
         }
@@ -842,7 +843,7 @@ fn a_decoder_reads_ahead_of_a_sequential_reader_and_starts_each_chunk_once() {
     assert_eq!(s.chunks_read, 41);
     assert_eq!(s.decrypted_bytes, sealed.len() as u64 - 48 - 24 - (16 + 41 * 4 + 16) - 41 * 20);
     assert!(stream.decoder.cancelled.lock().unwrap().is_empty());
-    assert!(stream.read_ahead.lock().unwrap().is_empty(), "nothing is left in flight at the end");
+    assert!(stream.indexed.read_ahead.lock().unwrap().is_empty(), "nothing is left in flight at the end");
 }
 
 #[test]
@@ -860,7 +861,7 @@ fn read_at_does_not_read_ahead_and_seek_and_close_cancel_what_is_in_flight() {
     assert_eq!(stream.decoder.cancelled.lock().unwrap().len(), 7, "read-ahead of chunks 1..=7 is abandoned");
     let c = block_on(stream.read_chunk()).unwrap().unwrap();
     assert_eq!(&c[..], &data[25 * 4096..26 * 4096]);
-    let in_flight = stream.read_ahead.lock().unwrap().len();
+    let in_flight = stream.indexed.read_ahead.lock().unwrap().len();
     assert_eq!(in_flight, 4, "chunks 26..=29 are in flight");
     stream.close();
     assert_eq!(stream.decoder.cancelled.lock().unwrap().len(), 7 + in_flight);
@@ -882,7 +883,7 @@ fn the_memory_limit_caps_the_read_ahead_window() {
     let data = noise(64 * 16384, 9);
     let sealed = seal(&data, None, None, 16384);
     let stream = open_decoded(&sealed, None, 64, 256 * 1024);
-    assert!(stream.max_window < 64, "max window {}", stream.max_window);
+    assert!(stream.indexed.max_window < 64, "max window {}", stream.indexed.max_window);
     assert_eq!(read_all(&stream).unwrap(), data);
     let peak = stream.stats().peak_buffered_bytes;
     assert!(peak <= 256 * 1024, "peak {peak}");
@@ -947,4 +948,65 @@ fn a_memory_limit_too_small_says_the_smallest_that_works() {
     let stream =
         open(TestSource::random(sealed), StreamConfig { memory_limit: needed, ..StreamConfig::new() }).unwrap();
     assert_eq!(read_all(&stream).unwrap().len(), 300_000, "the limit it names is enough");
+}
+
+/// Bytes behind a lock that a test can change after the stream opened them.
+struct MutableSource(Arc<Mutex<Vec<u8>>>);
+
+impl Source for MutableSource {
+    fn stored_len(&self) -> Option<u64> {
+        Some(self.0.lock().unwrap().len() as u64)
+    }
+
+    fn is_random_access(&self) -> bool {
+        true
+    }
+
+    async fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize> {
+        let data = self.0.lock().unwrap();
+        let start = (offset as usize).min(data.len());
+        let n = buf.len().min(data.len() - start);
+        buf[..n].copy_from_slice(&data[start..start + n]);
+        Ok(n)
+    }
+
+    async fn read_next(&self, _buf: &mut [u8]) -> Result<usize> {
+        unreachable!("random access only")
+    }
+}
+
+#[test]
+fn v1_bytes_changed_after_verification_are_an_error_never_plaintext() {
+    let data = noise(300_000, 21);
+    let framed = v1_encrypt_with_nonce(&key(), &[9; 12], &data);
+    let shared = Arc::new(Mutex::new(framed));
+    let config = StreamConfig { key: Some(key()), ..StreamConfig::new() };
+    let stream = open(MutableSource(Arc::clone(&shared)), config.clone()).unwrap();
+    let mut buf = vec![0u8; 1000];
+    block_on(stream.read_at(&mut buf, 150_000)).unwrap();
+    assert_eq!(&buf[..], &data[150_000..151_000]);
+    // Flip one ciphertext bit inside the range, then read it again: refused.
+    shared.lock().unwrap()[12 + 150_500] ^= 1;
+    let e = block_on(stream.read_at(&mut buf, 150_000)).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::AuthFailed, "{e}");
+    // A range in another (unchanged) block still reads, byte for byte.
+    block_on(stream.read_at(&mut buf, 10)).unwrap();
+    assert_eq!(&buf[..], &data[10..1010]);
+    // Every read size and position around the changed block fails; none returns its bytes.
+    for (offset, len) in [(150_000u64, 1usize), (131_072, 65_536), (100_000, 100_000), (196_607, 2)] {
+        let mut out = vec![0u8; len];
+        assert!(block_on(stream.read_at(&mut out, offset)).is_err(), "{offset}+{len}");
+    }
+    // Compressed inside v1 (read through a cursor over the same base): refused too.
+    let packed = miniz_oxide::deflate::compress_to_vec(&data, 1);
+    let framed = v1_encrypt_with_nonce(&key(), &[3; 12], &packed);
+    let shared = Arc::new(Mutex::new(framed));
+    let stream = open(
+        MutableSource(Arc::clone(&shared)),
+        StreamConfig { is_compressed: true, key: Some(key()), ..StreamConfig::new() },
+    )
+    .unwrap();
+    let last = shared.lock().unwrap().len() - 20;
+    shared.lock().unwrap()[last] ^= 1;
+    assert_eq!(read_all(&stream).unwrap_err().code(), ErrorCode::AuthFailed);
 }
