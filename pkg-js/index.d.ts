@@ -269,12 +269,19 @@ export function sealTransform(options?: SealOptions): TransformStream<Uint8Array
  * const plain = response.body!.pipeThrough(unsealTransform({ key }));
  * ```
  */
-export function unsealTransform(options: {
+export function unsealTransform(options?: {
   key?: Uint8Array;
   signal?: AbortSignal;
 }): TransformStream<Uint8Array, Uint8Array>;
 /** 32 random bytes from crypto.getRandomValues. */
 export function generateKey(): Uint8Array;
+/**
+ * A key from 64 hex digits (surrounding whitespace ignored), as `novuspack-stream keygen`
+ * writes it. Anything else is `INVALID_KEY` (described by its length, never its contents).
+ */
+export function keyFromHex(hex: string): Uint8Array;
+/** The 64 lowercase hex digits of a 32-byte key. */
+export function keyToHex(key: Uint8Array): string;
 
 /** What a sealed file's header and footer say (see {@link inspect}). */
 export interface SealedInfo {

@@ -2,7 +2,7 @@
 // `new URL('../dist/wasm/novuspack_stream_bg.wasm', import.meta.url)`, which Vite and webpack follow
 // (and the plain build's, for engines without WebAssembly SIMD).
 import init, * as glue from '../dist/wasm/novuspack_stream.js';
-import { makeApi } from './api.js';
+import { setLoader } from './runtime.js';
 import { simdSupported } from './simd.js';
 
 const simd = simdSupported();
@@ -33,25 +33,6 @@ const loader = {
   createWorkerFromUrl: (url) => new Worker(url, { type: 'module' }),
 };
 
-// The same list in every entry (ESM exports are static); tests/js/exports.test.mjs checks it.
-export { StreamError } from './errors.js';
-export const {
-  ready,
-  FileStream,
-  seal,
-  sealTransform,
-  unsealTransform,
-  generateKey,
-  inspect,
-  BufferPool,
-  defaultBufferConfig,
-  ChunkMode,
-  StreamingConfigBuilder,
-  createStreamingConfig,
-  validateStreamingConfig,
-  getStreamingConfigDefaults,
-  memoryUsage,
-  wasmBuild,
-  StreamingWorkerPool,
-  processStreamsConcurrently,
-} = makeApi(loader);
+setLoader(loader);
+
+export * from './api.js';

@@ -1,7 +1,7 @@
 // The package entry for Deno: reads the .wasm next to the glue (needs --allow-read for the package folder).
 import init, { initSync } from '../dist/wasm/novuspack_stream.js';
 import * as glue from '../dist/wasm/novuspack_stream.js';
-import { makeApi } from './api.js';
+import { setLoader } from './runtime.js';
 import { simdSupported } from './simd.js';
 
 const simd = simdSupported();
@@ -27,25 +27,6 @@ const loader = {
   createWorkerFromUrl: (workerUrl) => new Worker(workerUrl, { type: 'module' }),
 };
 
-// The same list in every entry (ESM exports are static); tests/js/exports.test.mjs checks it.
-export { StreamError } from './errors.js';
-export const {
-  ready,
-  FileStream,
-  seal,
-  sealTransform,
-  unsealTransform,
-  generateKey,
-  inspect,
-  BufferPool,
-  defaultBufferConfig,
-  ChunkMode,
-  StreamingConfigBuilder,
-  createStreamingConfig,
-  validateStreamingConfig,
-  getStreamingConfigDefaults,
-  memoryUsage,
-  wasmBuild,
-  StreamingWorkerPool,
-  processStreamsConcurrently,
-} = makeApi(loader);
+setLoader(loader);
+
+export * from './api.js';

@@ -5,7 +5,7 @@ import { availableParallelism } from 'node:os';
 import { Worker as NodeWorker } from 'node:worker_threads';
 import init, { initSync } from '../dist/wasm/novuspack_stream.js';
 import * as glue from '../dist/wasm/novuspack_stream.js';
-import { makeApi } from './api.js';
+import { setLoader } from './runtime.js';
 import { simdSupported } from './simd.js';
 
 // NOVUSPACK_SIMD=0 forces the plain build (the tests run it that way too).
@@ -33,25 +33,6 @@ const loader = {
   createWorkerFromUrl: (workerUrl) => new NodeWorker(workerUrl),
 };
 
-// The same list in every entry (ESM exports are static); tests/js/exports.test.mjs checks it.
-export { StreamError } from './errors.js';
-export const {
-  ready,
-  FileStream,
-  seal,
-  sealTransform,
-  unsealTransform,
-  generateKey,
-  inspect,
-  BufferPool,
-  defaultBufferConfig,
-  ChunkMode,
-  StreamingConfigBuilder,
-  createStreamingConfig,
-  validateStreamingConfig,
-  getStreamingConfigDefaults,
-  memoryUsage,
-  wasmBuild,
-  StreamingWorkerPool,
-  processStreamsConcurrently,
-} = makeApi(loader);
+setLoader(loader);
+
+export * from './api.js';

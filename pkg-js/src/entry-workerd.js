@@ -4,7 +4,7 @@
 import { initSync } from '../dist/wasm/novuspack_stream.js';
 import * as glue from '../dist/wasm/novuspack_stream.js';
 import wasmModule from '../dist/wasm/novuspack_stream_bg.wasm';
-import { makeApi } from './api.js';
+import { setLoader } from './runtime.js';
 
 const loader = {
   async load() {
@@ -18,25 +18,6 @@ const loader = {
   simd: true,
 };
 
-// The same list in every entry (ESM exports are static); tests/js/exports.test.mjs checks it.
-export { StreamError } from './errors.js';
-export const {
-  ready,
-  FileStream,
-  seal,
-  sealTransform,
-  unsealTransform,
-  generateKey,
-  inspect,
-  BufferPool,
-  defaultBufferConfig,
-  ChunkMode,
-  StreamingConfigBuilder,
-  createStreamingConfig,
-  validateStreamingConfig,
-  getStreamingConfigDefaults,
-  memoryUsage,
-  wasmBuild,
-  StreamingWorkerPool,
-  processStreamsConcurrently,
-} = makeApi(loader);
+setLoader(loader);
+
+export * from './api.js';

@@ -453,45 +453,135 @@ impl Deflater {
     }
 }
 
+/// What a `compress` option asks for: unset, `false`, `true` or a level.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CompressSetting {
+    /// Not given.
+    Unset,
+    /// `false`.
+    Off,
+    /// `true`: the default level.
+    Default,
+    /// A level from 0 to [`MAX_LEVEL`].
+    Level(u8),
+}
+
+impl CompressSetting {
+    /// A numeric level, checked.
+    pub fn level(level: u64) -> Result<Self> {
+        let level = u8::try_from(level).unwrap_or(u8::MAX);
+        check_level(level)?;
+        Ok(CompressSetting::Level(level))
+    }
+
+    /// The level sealing compresses chunks at; `None` stores them (unset or `false`).
+    pub fn sealing_level(self) -> Option<u8> {
+        match self {
+            CompressSetting::Unset | CompressSetting::Off => None,
+            CompressSetting::Default => Some(DEFAULT_LEVEL),
+            CompressSetting::Level(level) => Some(level),
+        }
+    }
+
+    /// The level a deflate job uses: the default when unset or `true`, 0 (stored blocks) for `false`.
+    pub fn deflate_level(self) -> u8 {
+        match self {
+            CompressSetting::Unset | CompressSetting::Default => DEFAULT_LEVEL,
+            CompressSetting::Off => 0,
+            CompressSetting::Level(level) => level,
+        }
+    }
+}
+
+/// Decodes gzip, zlib or raw deflate (the wrapper detected from the first bytes) pushed in
+/// pieces of any size, appending the output to a vector and refusing to produce more than a
+/// limit in all (`OUTPUT_LIMIT`).
+#[derive(Debug)]
+pub struct LimitedInflater {
+    inner: Option<Inflater>,
+    limit: u64,
+    produced: u64,
+    buf: Vec<u8>,
+}
+
+impl LimitedInflater {
+    /// A decoder that produces at most `limit` bytes.
+    pub fn new(limit: u64) -> Self {
+        LimitedInflater { inner: None, limit, produced: 0, buf: Vec::new() }
+    }
+
+    /// Decodes all of `input`, appending to `out`.
+    pub fn update(&mut self, input: &[u8], out: &mut Vec<u8>) -> Result<()> {
+        let inner = self.inner.get_or_insert_with(|| Inflater::new(CompressedFormat::detect(input)));
+        if self.buf.is_empty() {
+            self.buf = vec![0u8; 64 * 1024];
+        }
+        let mut consumed = 0;
+        loop {
+            let p = inner.update(&input[consumed..], &mut self.buf)?;
+            consumed += p.consumed;
+            self.produced += p.produced as u64;
+            if self.produced > self.limit {
+                return Err(err(ErrorCode::OutputLimit, format!("output exceeds the limit of {} bytes", self.limit)));
+            }
+            out.extend_from_slice(&self.buf[..p.produced]);
+            if p.done || (p.consumed == 0 && p.produced == 0) {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Declares the end of input: an error unless the compressed stream was complete.
+    pub fn finish(&self) -> Result<()> {
+        match &self.inner {
+            Some(inner) => inner.finish(),
+            None => Err(err(ErrorCode::Truncated, "no compressed data")),
+        }
+    }
+}
+
 /// Decodes a whole gzip, zlib or raw deflate buffer (wrapper detected), refusing to produce
 /// more than `limit` bytes (`OUTPUT_LIMIT`).
 pub fn inflate_all(input: &[u8], limit: usize) -> Result<Vec<u8>> {
-    let mut inflater = Inflater::new(CompressedFormat::detect(input));
+    let mut inflater = LimitedInflater::new(limit as u64);
     let mut out = Vec::new();
-    let mut buf = vec![0u8; 64 * 1024];
-    let mut consumed = 0;
-    loop {
-        let p = inflater.update(&input[consumed..], &mut buf)?;
-        consumed += p.consumed;
-        if out.len() + p.produced > limit {
-            return Err(err(ErrorCode::OutputLimit, format!("output exceeds the limit of {limit} bytes")));
-        }
-        out.extend_from_slice(&buf[..p.produced]);
-        if p.done || (p.consumed == 0 && p.produced == 0) {
-            break;
-        }
-    }
+    inflater.update(input, &mut out)?;
     inflater.finish()?;
     Ok(out)
+}
+
+impl Deflater {
+    /// Compresses all of `input`, appending to `out`; with `finish`, ends the stream.
+    pub fn update_vec(&mut self, input: &[u8], finish: bool, out: &mut Vec<u8>) -> Result<()> {
+        let mut consumed = 0;
+        loop {
+            let start = out.len();
+            let step = (input.len() / 2).clamp(4096, 1 << 20);
+            out.resize(start + step, 0);
+            let p = self.update(&input[consumed..], &mut out[start..], finish);
+            let p = match p {
+                Ok(p) => p,
+                Err(e) => {
+                    out.truncate(start);
+                    return Err(e);
+                }
+            };
+            out.truncate(start + p.produced);
+            consumed += p.consumed;
+            // All input taken and the output not filled: nothing more is pending.
+            if p.done || (consumed == input.len() && !finish && p.produced < step) {
+                return Ok(());
+            }
+        }
+    }
 }
 
 /// Compresses a whole buffer into raw deflate at `level` (0..=10).
 pub fn deflate_all(input: &[u8], level: u8) -> Result<Vec<u8>> {
     let mut deflater = Deflater::new(level)?;
-    let mut out = vec![0u8; input.len() / 2 + 1024];
-    let (mut consumed, mut produced) = (0, 0);
-    loop {
-        if produced == out.len() {
-            out.resize(out.len() * 2, 0);
-        }
-        let p = deflater.update(&input[consumed..], &mut out[produced..], true)?;
-        consumed += p.consumed;
-        produced += p.produced;
-        if p.done {
-            out.truncate(produced);
-            return Ok(out);
-        }
-    }
+    let mut out = Vec::with_capacity(input.len() / 2 + 1024);
+    deflater.update_vec(input, true, &mut out)?;
+    Ok(out)
 }
 
 /// What one call into a deflate engine did.

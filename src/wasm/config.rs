@@ -9,12 +9,13 @@ use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 use super::error::{js, wrong_type, JsResult};
+use crate::core::compress::{CompressSetting, MAX_LEVEL};
 use crate::core::config::{
     create_streaming_config_for, integer_field, streaming_config_defaults, validate_streaming_config, BufferConfig,
     ChunkMode, EvictionPolicy, StreamConfig, StreamingConfig, MAX_BUFFER_SIZE, MAX_WORKERS,
 };
 use crate::core::crypto::Key;
-use crate::core::error::{ErrorCode, Result, StreamError};
+use crate::core::error::{Result, StreamError};
 
 const MAX_SAFE: u64 = (1 << 53) - 1;
 
@@ -53,6 +54,19 @@ impl<'a> Fields<'a> {
         match self.get(name) {
             None => Ok(None),
             Some(v) => v.as_bool().map(Some).ok_or_else(|| wrong_type(name, &v, "a boolean")),
+        }
+    }
+
+    /// The `compress` option: a boolean or a level from 0 to 10.
+    pub(crate) fn compress(&self) -> Result<CompressSetting> {
+        match self.get("compress") {
+            None => Ok(CompressSetting::Unset),
+            Some(v) if v.as_bool() == Some(true) => Ok(CompressSetting::Default),
+            Some(v) if v.as_bool() == Some(false) => Ok(CompressSetting::Off),
+            Some(v) if v.as_f64().is_some() => {
+                CompressSetting::level(self.number("compress", 0, u64::from(MAX_LEVEL))?.unwrap_or(0))
+            }
+            Some(v) => Err(wrong_type("compress", &v, "a boolean or a level from 0 to 10")),
         }
     }
 
@@ -220,18 +234,4 @@ pub(crate) fn buffer_config_to_js(c: &BufferConfig) -> JsValue {
     let _ = Reflect::set(&obj, &"evictionPolicy".into(), &c.eviction_policy.as_str().into());
     let _ = Reflect::set(&obj, &"evictionTimeout".into(), &(c.eviction_timeout.as_millis() as f64).into());
     obj.into()
-}
-
-/// Every error code with its type and description (documentation and tests).
-#[wasm_bindgen(js_name = errorCodes)]
-pub fn error_codes() -> JsValue {
-    let list = js_sys::Array::new();
-    for code in ErrorCode::ALL {
-        let obj = Object::new();
-        let _ = Reflect::set(&obj, &"code".into(), &code.as_str().into());
-        let _ = Reflect::set(&obj, &"type".into(), &code.error_type().as_str().into());
-        let _ = Reflect::set(&obj, &"description".into(), &code.description().into());
-        list.push(&obj);
-    }
-    list.into()
 }

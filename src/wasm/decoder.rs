@@ -66,7 +66,8 @@ impl ChunkDecoder for JsChunkDecoder {
         let promise = self
             .call("finish", &[JsValue::from_f64(ticket as f64)])
             .ok_or_else(|| err(ErrorCode::InternalError, "the chunk decoder has no finish()"))?;
-        let result = JsFuture::from(Promise::resolve(&promise)).await.map_err(|e| error_from_js(&e))?;
+        let result =
+            JsFuture::from(Promise::resolve(&promise)).await.map_err(|e| error_from_js(&e, "a worker failed"))?;
         let output: Uint8Array = Reflect::get(&result, &"output".into())
             .ok()
             .and_then(|o| o.dyn_into().ok())

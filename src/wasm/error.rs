@@ -75,8 +75,8 @@ pub(crate) fn from_js(value: &JsValue, code: ErrorCode, what: &str) -> StreamErr
 }
 
 /// Rebuilds a core error from a JS rejection: StreamError data keeps its code and message,
-/// anything else becomes READ_FAILED.
-pub(crate) fn error_from_js(value: &JsValue) -> StreamError {
+/// anything else becomes READ_FAILED ("`what`: its message").
+pub(crate) fn error_from_js(value: &JsValue, what: &str) -> StreamError {
     let code = Reflect::get(value, &"code".into()).ok().and_then(|c| c.as_string());
     let known = code.and_then(|c| ErrorCode::ALL.iter().copied().find(|k| k.as_str() == c));
     match known {
@@ -91,7 +91,7 @@ pub(crate) fn error_from_js(value: &JsValue) -> StreamError {
             }
             e
         }
-        None => from_js(value, ErrorCode::ReadFailed, "a worker failed"),
+        None => from_js(value, ErrorCode::ReadFailed, what),
     }
 }
 

@@ -10,7 +10,7 @@ use wasm_bindgen::prelude::*;
 
 use super::config::{key_from, Fields};
 use super::error::{js, JsResult};
-use crate::core::compress::{ChunkCompressor, ChunkInflater, CompressedFormat, Deflater, Inflater, MAX_LEVEL};
+use crate::core::compress::{ChunkCompressor, ChunkInflater, Deflater, LimitedInflater, MAX_LEVEL};
 use crate::core::crypto::Digest;
 use crate::core::error::{err, ErrorCode};
 use crate::core::sealed::{ChunkCodec, Header, RecordPrefix, PREFIX_LEN};
@@ -40,10 +40,11 @@ impl WasmChunkCodec {
         Ok(Self::with(codec))
     }
 
-    /// A codec for a new file: `{ compress, chunkSize, size }` as for sealing, a fresh salt.
+    /// A codec for a new file: `{ compress, chunkSize, size }` as for sealing (`sizeHint` when
+    /// no `size`), a fresh salt.
     #[wasm_bindgen(js_name = forSealing)]
-    pub fn for_sealing(options: JsValue, key: Option<Uint8Array>) -> JsResult<WasmChunkCodec> {
-        let options = js(super::seal::seal_options(&options, key))?;
+    pub fn for_sealing(options: JsValue, key: Option<Uint8Array>, size_hint: Option<f64>) -> JsResult<WasmChunkCodec> {
+        let options = js(super::seal::seal_options(&options, key, size_hint))?;
         let header = js(options.header())?;
         Ok(Self::with(js(ChunkCodec::new(header, options.key.as_ref()))?))
     }
@@ -69,7 +70,7 @@ impl WasmChunkCodec {
         self.codec.header().chunk_size
     }
 
-    /// Deflate level chunks are compressed at (0..10), or undefined when stored.
+    /// True when the file's chunks are deflated (where that shrinks them).
     #[wasm_bindgen(getter)]
     pub fn compressed(&self) -> bool {
         self.codec.header().compressed
@@ -150,16 +151,8 @@ impl WasmDeflater {
     /// Compresses `input` (all of it); with `finish`, ends the stream.
     pub fn update(&mut self, input: &[u8], finish: bool) -> JsResult<Vec<u8>> {
         let mut out = Vec::new();
-        let mut buf = vec![0u8; (input.len() / 2).clamp(4096, 1 << 20)];
-        let mut pos = 0;
-        loop {
-            let p = js(self.inner.update(&input[pos..], &mut buf, finish))?;
-            out.extend_from_slice(&buf[..p.produced]);
-            pos += p.consumed;
-            if p.done || (pos == input.len() && p.produced < buf.len() && !finish) {
-                return Ok(out);
-            }
-        }
+        js(self.inner.update_vec(input, finish, &mut out))?;
+        Ok(out)
     }
 }
 
@@ -167,9 +160,7 @@ impl WasmDeflater {
 /// limit on the output.
 #[wasm_bindgen]
 pub struct WasmInflater {
-    inner: Option<Inflater>,
-    limit: u64,
-    produced: u64,
+    inner: LimitedInflater,
 }
 
 #[wasm_bindgen]
@@ -177,38 +168,19 @@ impl WasmInflater {
     /// A decoder that refuses to produce more than `limit` bytes (OUTPUT_LIMIT).
     #[wasm_bindgen(constructor)]
     pub fn new(limit: f64) -> WasmInflater {
-        WasmInflater { inner: None, limit: to_u64(limit), produced: 0 }
+        WasmInflater { inner: LimitedInflater::new(to_u64(limit)) }
     }
 
     /// Decodes `input` (all of it) and returns what it produced.
     pub fn update(&mut self, input: &[u8]) -> JsResult<Vec<u8>> {
-        let inner = self.inner.get_or_insert_with(|| Inflater::new(CompressedFormat::detect(input)));
         let mut out = Vec::new();
-        let mut buf = vec![0u8; 64 * 1024];
-        let mut pos = 0;
-        loop {
-            let p = js(inner.update(&input[pos..], &mut buf))?;
-            self.produced += p.produced as u64;
-            if self.produced > self.limit {
-                return Err(super::error::to_js(err(
-                    ErrorCode::OutputLimit,
-                    format!("output exceeds the limit of {} bytes", self.limit),
-                )));
-            }
-            out.extend_from_slice(&buf[..p.produced]);
-            pos += p.consumed;
-            if p.done || (p.consumed == 0 && p.produced == 0) {
-                return Ok(out);
-            }
-        }
+        js(self.inner.update(input, &mut out))?;
+        Ok(out)
     }
 
     /// Declares the end of input: throws unless the compressed stream was complete.
     pub fn finish(&self) -> JsResult<()> {
-        match &self.inner {
-            Some(inner) => js(inner.finish()),
-            None => Err(super::error::to_js(err(ErrorCode::Truncated, "no compressed data"))),
-        }
+        js(self.inner.finish())
     }
 }
 
@@ -240,15 +212,8 @@ impl WasmDigest {
     }
 }
 
-/// Options fields shared by job ops: the deflate level (`compress`: true = 6).
+/// The level a deflate job uses from its options' `compress` (unset or `true`: 6; `false`: 0).
 #[wasm_bindgen(js_name = deflateLevel)]
 pub fn deflate_level(options: JsValue) -> JsResult<u8> {
-    let f = js(Fields::of(&options))?;
-    match f.get("compress") {
-        Some(v) if v.as_bool() == Some(true) => Ok(crate::core::compress::DEFAULT_LEVEL),
-        Some(v) if v.as_f64().is_some() => {
-            js(f.number("compress", 0, u64::from(MAX_LEVEL))).map(|l| u8::try_from(l.unwrap_or(6)).unwrap_or(6))
-        }
-        _ => Ok(crate::core::compress::DEFAULT_LEVEL),
-    }
+    Ok(js(js(Fields::of(&options))?.compress())?.deflate_level())
 }

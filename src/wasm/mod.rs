@@ -1,6 +1,6 @@
 //! The `#[wasm_bindgen]` boundary (wasm32 only): thin newtypes over the core, conversion of JS
-//! values to core types and of core errors to JS, and the JS-backed byte sources (`Blob`,
-//! `ReadableStream`, `Uint8Array`). Nothing here that the core could hold.
+//! values to core types and of core errors to JS, and the core's `Source` over the JS package's
+//! byte sources. Nothing here that the core could hold.
 //!
 //! Every error leaves Rust through [`error::to_js`] as plain data (`{ name, type, code,
 //! message, context }`), which the JS package rebuilds as a `StreamError`. The only `unsafe`
@@ -17,14 +17,15 @@ mod source;
 mod stream;
 
 pub use config::{
-    build_streaming_config, create_streaming_config_js, default_buffer_config, error_codes,
-    streaming_config_defaults_js, validate_streaming_config_js,
+    build_streaming_config, create_streaming_config_js, default_buffer_config, streaming_config_defaults_js,
+    validate_streaming_config_js,
 };
 pub use error::last_panic;
 pub use jobs::{WasmChunkCodec, WasmDeflater, WasmDigest, WasmInflater};
 pub use pool::WasmBufferPool;
 pub use seal::{WasmOpener, WasmSealer};
-pub use stream::{check_offset, WasmFileStream, WasmOpening};
+pub use source::ByteSource;
+pub use stream::{WasmFileStream, WasmOpening};
 
 use wasm_bindgen::prelude::*;
 

@@ -2,33 +2,28 @@
 //! `unsealTransform`): push bytes in, get bytes out, synchronously; the JS side feeds pieces
 //! no larger than a chunk, so each call's output is bounded.
 
-use js_sys::Uint8Array;
+use js_sys::{Promise, Uint8Array};
 use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::future_to_promise;
 
-use super::config::{key_from, Fields};
-use super::error::{js, wrong_type, JsResult};
-use crate::core::compress::{DEFAULT_LEVEL, MAX_LEVEL};
+use super::config::{key_from, to_plain, Fields};
+use super::error::{js, JsResult};
+use super::source::JsSource;
+use crate::core::config::integer_field;
 use crate::core::error::Result;
 use crate::core::sealed::{Opener, SealOptions, Sealer};
 
-pub(crate) fn seal_options(options: &JsValue, key: Option<Uint8Array>) -> Result<SealOptions> {
+/// Sealing options from the caller's object (`compress`, `chunkSize`, `size`); `size_hint` is
+/// the source's length when the caller gave no `size`.
+pub(crate) fn seal_options(options: &JsValue, key: Option<Uint8Array>, size_hint: Option<f64>) -> Result<SealOptions> {
     let f = Fields::of(options)?;
-    let level = match f.get("compress") {
-        None => None,
-        Some(v) if v.as_bool() == Some(true) => Some(DEFAULT_LEVEL),
-        Some(v) if v.as_bool() == Some(false) => None,
-        Some(v) if v.as_f64().is_some() => {
-            let level = f.number("compress", 0, u64::from(MAX_LEVEL))?;
-            level.map(|l| u8::try_from(l).unwrap_or(MAX_LEVEL))
-        }
-        Some(v) => return Err(wrong_type("compress", &v, "a boolean or a level from 0 to 10")),
-    };
     let chunk_size = f.number("chunkSize", 0, u64::from(u32::MAX))?.filter(|&c| c > 0);
+    let hint = size_hint.map(|s| integer_field("size", s, 0, (1 << 53) - 1)).transpose()?;
     Ok(SealOptions {
         key: key_from(key)?,
-        level,
+        level: f.compress()?.sealing_level(),
         chunk_size: chunk_size.map(|c| usize::try_from(c).unwrap_or(usize::MAX)),
-        total_len: f.number("size", 0, (1 << 53) - 1)?,
+        total_len: f.number("size", 0, (1 << 53) - 1)?.or(hint),
         salt: None,
     })
 }
@@ -41,10 +36,11 @@ pub struct WasmSealer {
 
 #[wasm_bindgen]
 impl WasmSealer {
-    /// A sealer for `{ compress, chunkSize, size }` and an optional 32-byte key.
+    /// A sealer for `{ compress, chunkSize, size }` and an optional 32-byte key; `sizeHint` is
+    /// the source's length, recorded when `size` is not given.
     #[wasm_bindgen(constructor)]
-    pub fn new(options: JsValue, key: Option<Uint8Array>) -> JsResult<WasmSealer> {
-        let options = js(seal_options(&options, key))?;
+    pub fn new(options: JsValue, key: Option<Uint8Array>, size_hint: Option<f64>) -> JsResult<WasmSealer> {
+        let options = js(seal_options(&options, key, size_hint))?;
         Ok(WasmSealer { inner: js(Sealer::new(&options))? })
     }
 
@@ -118,26 +114,29 @@ impl WasmOpener {
     }
 }
 
-/// What a sealed file's first 48 and last 24 bytes say, without a key (unauthenticated).
+/// What a sealed file's header and footer say, without a key (unauthenticated): resolves to
+/// `{ kind, version, compressed, encrypted, chunkSize, chunkCount, storedSize, declaredSize,
+/// indexOffset, indexLength }`. Reads through the byte source only the bytes it needs.
 #[wasm_bindgen(js_name = inspectSealed)]
-pub fn inspect_sealed(head: &[u8], foot: &[u8], stored_len: f64) -> JsResult<JsValue> {
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-    let info = js(crate::core::sealed::inspect(head, foot, stored_len as u64))?;
-    let h = &info.header;
-    #[allow(clippy::cast_precision_loss)]
-    let value = super::config::to_plain(&JsInfo {
-        kind: "sealed",
-        version: crate::core::sealed::VERSION,
-        compressed: h.compressed,
-        encrypted: h.encrypted,
-        chunk_size: f64::from(h.chunk_size),
-        chunk_count: info.chunk_count as f64,
-        stored_size: info.stored_len as f64,
-        declared_size: h.total_len.map(|t| t as f64),
-        index_offset: info.footer.index_offset as f64,
-        index_length: f64::from(info.footer.index_len),
-    });
-    Ok(value)
+pub fn inspect_sealed(source: JsValue) -> JsResult<Promise> {
+    let source = js(JsSource::from_js(source))?;
+    Ok(future_to_promise(async move {
+        let info = js(crate::core::sealed::inspect_source(&source).await)?;
+        let h = &info.header;
+        #[allow(clippy::cast_precision_loss)]
+        Ok(to_plain(&JsInfo {
+            kind: "sealed",
+            version: crate::core::sealed::VERSION,
+            compressed: h.compressed,
+            encrypted: h.encrypted,
+            chunk_size: f64::from(h.chunk_size),
+            chunk_count: info.chunk_count as f64,
+            stored_size: info.stored_len as f64,
+            declared_size: h.total_len.map(|t| t as f64),
+            index_offset: info.footer.index_offset as f64,
+            index_length: f64::from(info.footer.index_len),
+        }))
+    }))
 }
 
 #[derive(serde::Serialize)]

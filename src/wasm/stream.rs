@@ -113,7 +113,7 @@ impl WasmFileStream {
         decoder: JsValue,
     ) -> JsResult<WasmOpening> {
         let config = js(stream_config(&config, key))?;
-        let source = js(JsSource::from_js(source, config.size))?;
+        let source = js(JsSource::from_js(source))?;
         Ok(WasmOpening { source, config: Some(config), pool: pool.pool(), decoder: Some(decoder) })
     }
 
@@ -240,12 +240,6 @@ impl WasmFileStream {
             stored_size: f.stored_size.map(num),
         })
     }
-
-    /// The length of the next `readChunk` (for BYOB byte streams).
-    #[wasm_bindgen(js_name = nextChunkLength)]
-    pub fn next_chunk_length(&self) -> f64 {
-        num(self.inner.chunk_len_at(self.inner.position()) as u64)
-    }
 }
 
 /// A FileStream being opened.
@@ -278,10 +272,4 @@ impl WasmOpening {
     pub fn cancel(&self) {
         self.source.close();
     }
-}
-
-/// Throws the error this module would report for `value` used as an offset.
-#[wasm_bindgen(js_name = checkOffset)]
-pub fn check_offset(value: f64) -> JsResult<f64> {
-    offset_field("offset", value).map(num).map_err(to_js)
 }

@@ -46,6 +46,44 @@ export function stringStream() {
   return new ReadableStream({ start(c) { c.enqueue('not bytes'); c.close(); } });
 }
 export function makeBlob(data) { return new Blob([data]); }
+// The byte-source contract the boundary reads through (pkg-js/src/sources has the real ones):
+// a minimal version over Blob, bytes and ReadableStream; anything else passes unchanged.
+export function byteSource(value) {
+  if (value instanceof Blob) {
+    let next = 0;
+    const read = async (o, n) => new Uint8Array(await value.slice(o, Math.min(o + n, value.size)).arrayBuffer());
+    return { size: value.size, randomAccess: true, read,
+      async next(max) { if (next >= value.size) return null; const b = await read(next, max); next += b.length; return b; },
+      close() {} };
+  }
+  if (value instanceof Uint8Array || value instanceof ArrayBuffer) {
+    const bytes = value instanceof ArrayBuffer ? new Uint8Array(value) : value;
+    let next = 0;
+    const read = async (o, n) => bytes.subarray(Math.min(o, bytes.length), Math.min(o + n, bytes.length));
+    return { size: bytes.length, randomAccess: true, read,
+      async next(max) { if (next >= bytes.length) return null; const b = await read(next, max); next += b.length; return b; },
+      close() {} };
+  }
+  if (value instanceof ReadableStream) {
+    const reader = value.getReader();
+    let leftover = null;
+    return { size: null, randomAccess: false,
+      async read() { throw new Error('not random access'); },
+      async next(max) {
+        if (!leftover) {
+          const { done, value: chunk } = await reader.read();
+          if (done) return null;
+          if (!(chunk instanceof Uint8Array)) return chunk;
+          leftover = chunk;
+        }
+        const piece = leftover.subarray(0, max);
+        leftover = piece.length < leftover.length ? leftover.subarray(piece.length) : null;
+        return piece;
+      },
+      close() { reader.cancel().catch(() => {}); } };
+  }
+  return value;
+}
 "#)]
 extern "C" {
     #[wasm_bindgen(js_name = makeStream)]
@@ -54,6 +92,8 @@ extern "C" {
     fn string_stream() -> JsValue;
     #[wasm_bindgen(js_name = makeBlob)]
     fn make_blob(data: &Uint8Array) -> JsValue;
+    #[wasm_bindgen(js_name = byteSource)]
+    fn byte_source(value: JsValue) -> JsValue;
 }
 
 fn text(len: usize) -> Vec<u8> {
@@ -87,7 +127,7 @@ fn assert_error(error: &JsValue, ty: &str, code: &str) {
 
 fn seal(data: &[u8], key: Option<Uint8Array>, chunk_size: u32, compress: bool) -> Vec<u8> {
     let options = obj(&[("compress", compress.into()), ("chunkSize", chunk_size.into())]);
-    let mut sealer = WasmSealer::new(options, key).unwrap();
+    let mut sealer = WasmSealer::new(options, key, None).unwrap();
     let mut out = sealer.update(data).unwrap();
     out.extend(sealer.finish().unwrap());
     out
@@ -95,7 +135,7 @@ fn seal(data: &[u8], key: Option<Uint8Array>, chunk_size: u32, compress: bool) -
 
 async fn open(source: JsValue, config: JsValue, key: Option<Uint8Array>) -> Result<WasmFileStream, JsValue> {
     let pool = WasmBufferPool::new(JsValue::UNDEFINED).unwrap();
-    let mut opening = WasmFileStream::prepare(source, config, key, &pool, JsValue::UNDEFINED)?;
+    let mut opening = WasmFileStream::prepare(byte_source(source), config, key, &pool, JsValue::UNDEFINED)?;
     let value = JsFuture::from(opening.open()).await?;
     Ok(WasmFileStream::try_from_js_value(value).expect("open resolves to a WasmFileStream"))
 }
@@ -238,7 +278,7 @@ fn sealer_and_opener_push_bytes() {
     partial.update(&sealed[..100]).unwrap();
     assert_error(&partial.finish().unwrap_err(), "Corruption", "TRUNCATED");
     assert_error(
-        &WasmSealer::new(obj(&[("compress", 11.into())]), None).err().unwrap(),
+        &WasmSealer::new(obj(&[("compress", 11.into())]), None, None).err().unwrap(),
         "Validation",
         "INVALID_ARGUMENT",
     );

@@ -1,5 +1,5 @@
-// Every runtime entry must export the same names, and exactly the values index.d.ts declares:
-// ESM named exports are static, so each entry lists them, and this test keeps the lists equal.
+// The package's public names are listed once, in pkg-js/src/api.js, and must be exactly what
+// index.d.ts declares; every runtime entry re-exports that module and sets its loader.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -7,31 +7,26 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const pkg = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'pkg-js');
+const read = (file) => readFileSync(join(pkg, file), 'utf8');
 
-function entryNames(file) {
-  const source = readFileSync(join(pkg, 'src', file), 'utf8');
-  const listed = source.match(/export const \{([^}]*)\} = makeApi\(loader\);/);
-  assert.ok(listed, `${file} exports makeApi(loader)`);
-  const names = listed[1]
-    .split(',')
+test('api.js exports exactly what index.d.ts declares, and every entry re-exports it', () => {
+  const api = read('src/api.js');
+  const exported = [...api.matchAll(/export \{([^}]*)\} from/g)]
+    .flatMap((m) => m[1].split(','))
     .map((n) => n.trim())
-    .filter(Boolean);
-  for (const m of source.matchAll(/export \{ (\w+) \} from/g)) names.push(m[1]);
-  return names.sort();
-}
-
-test('every entry exports the same names as index.d.ts declares', () => {
+    .filter(Boolean)
+    .sort();
+  const typings = read('index.d.ts');
+  const declared = [...typings.matchAll(/^export (?:declare )?(?:function|class|const) (\w+)/gm)].map((m) => m[1]);
+  assert.deepEqual(exported, [...new Set(declared)].sort());
   const entries = readdirSync(join(pkg, 'src')).filter((f) => f.startsWith('entry-'));
   assert.deepEqual(entries.sort(), ['entry-browser.js', 'entry-deno.js', 'entry-node.js', 'entry-workerd.js']);
-  const typings = readFileSync(join(pkg, 'index.d.ts'), 'utf8');
-  const declared = [...typings.matchAll(/^export (?:declare )?(?:function|class|const) (\w+)/gm)].map((m) => m[1]);
-  const expected = [...new Set(declared)].sort();
-  for (const entry of entries) assert.deepEqual(entryNames(entry), expected, entry);
-  const api = readFileSync(join(pkg, 'src', 'api.js'), 'utf8');
-  const returned = api
-    .match(/return \{([^}]*)\};\n\}\n$/)[1]
-    .split(',')
-    .map((n) => n.trim())
-    .filter(Boolean);
-  assert.deepEqual([...returned, 'StreamError'].sort(), expected, 'makeApi returns what the entries export');
+  for (const entry of entries) {
+    const source = read(`src/${entry}`);
+    assert.match(source, /^setLoader\(loader\);$/m, `${entry} sets its loader`);
+    assert.match(source, /^export \* from '\.\/api\.js';$/m, `${entry} re-exports api.js`);
+  }
+  // Bundlers must keep the entries' side effect (setting the loader).
+  const sideEffects = JSON.parse(readFileSync(join(pkg, '..', 'package.json'), 'utf8')).sideEffects;
+  for (const entry of entries) assert.ok(sideEffects.includes(`./pkg-js/src/${entry}`), `sideEffects lists ${entry}`);
 });

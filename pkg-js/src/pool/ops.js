@@ -3,7 +3,7 @@
 // go piece by piece, calling `between()` after each piece so a cancelled job stops there.
 // Errors are thrown as StreamError data ({ name: 'StreamError', type, code, message }).
 
-import { concatBytes } from '../sources.js';
+import { concatBytes } from '../sources/index.js';
 
 /** Bytes per piece of a job op. */
 const PIECE = 256 * 1024;

@@ -6,6 +6,7 @@ use super::{ChunkCodec, Footer, Header, FOOTER_LEN, HEADER_LEN, PREFIX_LEN};
 use crate::core::compress::ChunkInflater;
 use crate::core::crypto::Key;
 use crate::core::error::{err, ErrorCode, Result};
+use crate::core::stream::Source;
 
 /// Where the index record is, from a file's first and last bytes.
 #[derive(Clone, Debug)]
@@ -84,6 +85,17 @@ pub fn inspect(header: &[u8], footer: &[u8], stored_len: u64) -> Result<SealedIn
         }
         _ => Err(err(ErrorCode::Corrupted, "the footer points outside the data").with_offset(footer.index_offset)),
     }
+}
+
+/// [`inspect`] over a random-access source: reads its first and last bytes only.
+pub async fn inspect_source<S: Source>(source: &S) -> Result<SealedInfo> {
+    let stored_len = source.stored_len().ok_or_else(|| err(ErrorCode::ReadFailed, "the source has no known length"))?;
+    let mut head = [0u8; HEADER_LEN];
+    let n = source.read_at(0, &mut head).await?;
+    let mut foot = [0u8; FOOTER_LEN];
+    let footer_at = stored_len.saturating_sub(FOOTER_LEN as u64);
+    let m = if stored_len >= FOOTER_LEN as u64 { source.read_at(footer_at, &mut foot).await? } else { 0 };
+    inspect(&head[..n], &foot[..m], stored_len)
 }
 
 /// A loaded, verified index: random access to any chunk.

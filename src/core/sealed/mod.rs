@@ -13,7 +13,7 @@ mod index;
 mod opener;
 mod sealer;
 
-pub use index::{inspect, IndexLocation, SealedIndex, SealedInfo};
+pub use index::{inspect, inspect_source, IndexLocation, SealedIndex, SealedInfo};
 pub use opener::Opener;
 pub use sealer::{SealOptions, Sealer};
 
