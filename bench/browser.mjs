@@ -3,6 +3,7 @@
 // package is imported unbundled as native ESM; the alternatives are bundled with esbuild.
 // Writes bench/results-chromium.json and regenerates bench/RESULTS.md. `--quick`: smoke test.
 import { mkdirSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -41,6 +42,20 @@ const browser = await launchChromium();
 const started = Date.now();
 try {
   const page = await browser.newPage();
+  // The pool groups measure the page's main thread through DevTools, and note the machine's load.
+  const devtools = await page.context().newCDPSession(page);
+  await devtools.send('Performance.enable');
+  await page.exposeFunction('rendererTaskMs', async () => {
+    const { metrics } = await devtools.send('Performance.getMetrics');
+    return metrics.find((m) => m.name === 'TaskDuration').value * 1000;
+  });
+  await page.exposeFunction(
+    'hostLoad',
+    () =>
+      `load average ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' / ')} on ${availableParallelism()} cores`,
+  );
   page.on('console', (m) => console.error(m.text()));
   page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
   page.on('response', (r) => r.status() >= 400 && console.error(`${r.status()} ${r.url()}`));

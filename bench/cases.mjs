@@ -404,22 +404,10 @@ export async function runCases(ctx, report) {
     return n;
   };
   check((await zipUnseal()) === corpus.length, 'zip.js round trip');
-  // The pool pays a fixed cost per chunk on the calling thread (a ring slot, a wake-up, the
-  // copies to and from the workers), so it is measured on 1 MiB chunks too.
   const sealedBlobLarge = new Blob([await collect(lib.seal(corpus, { key: KEY, compress: 6, chunkSize: MiB }))]);
-  const pools = [];
-  if (ctx.poolWorkers?.length) {
-    // 1, 2 and N (the core count) workers; on a 2-core machine N is 2.
-    for (const workers of [...new Set(ctx.poolWorkers)]) {
-      const pool = new lib.StreamingWorkerPool({ maxWorkers: workers });
-      await pool.start();
-      pools.push({ workers, pool });
-    }
-  }
-  const transport = pools[0]?.pool.transport;
   await group(
     `unseal a compressed + encrypted file (${corpus.length / MiB} MiB corpus, ${chunkSize / KiB} KiB chunks)`,
-    `ours: FileStream.open(source, { key }) read to the end; pool rows: pool.open(Blob) on a StreamingWorkerPool (${transport ?? 'none'} transport). Alternatives: the same chunks deflated then sealed, opened chunk by chunk; zip.js: one AES-256 entry (its own format, deflate level 6)`,
+    'ours: FileStream.open(source, { key }) read to the end (the worker pool has its own groups, bench/pool.mjs). Alternatives: the same chunks deflated then sealed, opened chunk by chunk; zip.js: one AES-256 entry (its own format, deflate level 6)',
     [
       [
         'novuspack-stream FileStream(Blob)',
@@ -437,11 +425,6 @@ export async function runCases(ctx, report) {
             corpus.length,
           ),
       ],
-      ...pools.map(({ workers, pool }) => [
-        `novuspack-stream pool.open, ${workers} worker${workers > 1 ? 's' : ''}`,
-        'ours-variant',
-        () => speed(corpus.length, async () => readAll(await pool.open(sealedBlob, { key: KEY })), corpus.length),
-      ]),
       [
         'novuspack-stream FileStream(Blob), 1 MiB chunks',
         'ours-variant',
@@ -452,11 +435,6 @@ export async function runCases(ctx, report) {
             corpus.length,
           ),
       ],
-      ...pools.map(({ workers, pool }) => [
-        `novuspack-stream pool.open, ${workers} worker${workers > 1 ? 's' : ''}, 1 MiB chunks`,
-        'ours-variant',
-        () => speed(corpus.length, async () => readAll(await pool.open(sealedBlobLarge, { key: KEY })), corpus.length),
-      ]),
       ['libsodium.js + fflate', 'alt', () => speed(corpus.length, altUnseal, corpus.length)],
       nodeUnseal && ['node:crypto + node:zlib', 'alt', () => speed(corpus.length, nodeUnseal, corpus.length)],
       ['zip.js AES-256 entry', 'alt', () => speed(corpus.length, zipUnseal, corpus.length)],
@@ -464,7 +442,7 @@ export async function runCases(ctx, report) {
   );
   await group(
     `seal a file: deflate level 6 + encrypt (${corpus.length / MiB} MiB corpus)`,
-    'ours: seal(Blob, { key }) drained; pool rows: seal(Blob, { key, pool })',
+    'ours: seal(Blob, { key }) drained (the pooled seal is measured in bench/pool.mjs)',
     [
       [
         'novuspack-stream seal',
@@ -476,11 +454,6 @@ export async function runCases(ctx, report) {
         'ours-variant',
         () => speed(corpus.length, () => drain(lib.seal(piecesOf(corpus, MiB), { key: KEY, compress: 6 }))),
       ],
-      ...pools.map(({ workers, pool }) => [
-        `novuspack-stream seal, pool of ${workers}`,
-        'ours-variant',
-        () => speed(corpus.length, () => drain(lib.seal(new Blob([corpus]), { key: KEY, compress: 6, pool }))),
-      ]),
       [
         'libsodium.js + fflate',
         'alt',
@@ -514,31 +487,6 @@ export async function runCases(ctx, report) {
       ['zip.js AES-256 entry', 'alt', () => speed(corpus.length, async () => (await zipSeal()).size)],
     ],
   );
-  // The worker pool's speed-up on a larger file: 256 MiB sealed (deflate 6 + ChaCha20-Poly1305).
-  const poolFileSize = quick ? 8 * MiB : 256 * MiB;
-  if (!ctx.only || 'pool.open of a'.includes(ctx.only)) {
-    const plain = corpusStream(corpus, poolFileSize, Math.min(4 * MiB, corpus.length / 2));
-    const poolFile = new Blob([await collect(lib.seal(plain, { key: KEY, compress: 6 }))]);
-    await group(
-      `pool.open of a ${poolFileSize / MiB} MiB sealed file (deflate level 6 + ChaCha20-Poly1305, ${chunkSize / KiB} KiB chunks)`,
-      'ours: FileStream.open(Blob, { key }) on the calling thread; then pool.open(Blob, { key }) with 1, 2 and N workers',
-      [
-        [
-          'novuspack-stream FileStream(Blob)',
-          'ours',
-          () =>
-            speed(poolFileSize, async () => readAll(await lib.FileStream.open(poolFile, { key: KEY })), poolFileSize),
-        ],
-        ...pools.map(({ workers, pool }) => [
-          `novuspack-stream pool.open, ${workers} worker${workers > 1 ? 's' : ''}`,
-          'ours-variant',
-          () => speed(poolFileSize, async () => readAll(await pool.open(poolFile, { key: KEY })), poolFileSize),
-        ]),
-      ],
-    );
-  }
-  for (const { pool } of pools) await pool.stop();
-
   // ----- random access and memory over a large sealed Blob -----
   if (ctx.only && !'random access, memory'.includes(ctx.only)) return groups;
   const bigSize = quick ? 64 * MiB : 1024 * MiB;

@@ -2,19 +2,27 @@
 // streams a 1 GiB sealed file from disk (fs.openAsBlob, so the file is never in memory) with
 // memoryLimit 64 MiB, and prints as JSON the resident set size above the idle process (after
 // the package is loaded), wasm memory, and the stream's own peak of buffered bytes.
-//   node --expose-gc bench/memory.mjs <sealed file> <key hex>
+// With `--pool N`, the stream is pool.open's on a pool of N workers (started before idle is
+// measured): the calling thread reads the file in batches and the workers decode.
+//   node --expose-gc bench/memory.mjs <sealed file> <key hex> [--pool N]
 import { openAsBlob } from 'node:fs';
 import * as lib from 'novuspack-stream';
 
 const [path, keyHex] = process.argv.slice(2);
 const key = Uint8Array.from(keyHex.match(/../g), (h) => parseInt(h, 16));
+const workers = process.argv.includes('--pool') ? Number(process.argv[process.argv.indexOf('--pool') + 1]) : 0;
 await lib.ready();
+const pool = workers ? new lib.StreamingWorkerPool({ maxWorkers: workers }) : null;
+await pool?.start();
 globalThis.gc?.();
 const rss = () => process.memoryUsage().rss;
 const idle = rss();
 let peak = idle;
 const sampler = setInterval(() => (peak = Math.max(peak, rss())), 10);
-const stream = await lib.FileStream.open(await openAsBlob(path), { key, memoryLimit: 64 * 1024 * 1024 });
+const options = { key, memoryLimit: 64 * 1024 * 1024 };
+const stream = pool
+  ? await pool.open(await openAsBlob(path), options)
+  : await lib.FileStream.open(await openAsBlob(path), options);
 let bytes = 0;
 let chunks = 0;
 for (;;) {
@@ -25,6 +33,7 @@ for (;;) {
 }
 const stats = stream.getStats();
 stream.close();
+await pool?.stop();
 clearInterval(sampler);
 peak = Math.max(peak, rss());
 console.log(

@@ -6,7 +6,8 @@ import { createWriteStream, existsSync, readFileSync, readdirSync, renameSync, s
 import { execFileSync } from 'node:child_process';
 import { Duplex, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { availableParallelism, cpus } from 'node:os';
+import { availableParallelism, cpus, loadavg } from 'node:os';
+import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
@@ -20,6 +21,7 @@ import * as lib from 'novuspack-stream';
 import { benchData, dataDir } from './corpus.mjs';
 import { check } from './harness.mjs';
 import { corpusStream, runCases } from './cases.mjs';
+import { runPoolCases } from './pool.mjs';
 import { finishRun } from './report.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -58,9 +60,29 @@ const groups = await runCases(
     deflated,
     quick,
     only,
-    poolWorkers: [1, 2, availableParallelism()],
   },
   (line) => console.error(line),
+);
+groups.push(
+  ...(await runPoolCases(
+    {
+      lib,
+      corpus,
+      quick,
+      only,
+      // The calling thread's busy time: event-loop utilisation, in ms.
+      busy: () => performance.eventLoopUtilization().active,
+      settle: async () => {
+        globalThis.gc?.();
+        await new Promise((resolve) => setTimeout(resolve, 0));
+      },
+      load: () =>
+        `load average ${loadavg()
+          .map((l) => l.toFixed(2))
+          .join(' / ')} on ${availableParallelism()} cores`,
+    },
+    (line) => console.error(line),
+  )),
 );
 
 // ----- memory: a 1 GiB sealed file on disk, streamed in a process of its own -----
@@ -75,16 +97,25 @@ if (!only) {
     renameSync(`${big}.part`, big);
   }
   const keyHex = Buffer.from(key).toString('hex');
-  const out = execFileSync(process.execPath, ['--expose-gc', join(root, 'bench', 'memory.mjs'), big, keyHex], {
-    encoding: 'utf8',
-  });
-  const m = JSON.parse(out.trim().split('\n').pop());
-  check(m.bytes === bigSize, `the memory run read ${m.bytes} bytes`);
-  groups.push({
-    title: `memory: a ${bigSize >> 20} MiB sealed file on disk (fs.openAsBlob) read to the end with memoryLimit 64 MiB, in a fresh process`,
-    note: 'RSS growth = peak resident set size while streaming minus the idle process with the package loaded',
-    process: m,
-  });
+  for (const [how, args] of [
+    ['FileStream.open', []],
+    ['pool.open with 2 workers', ['--pool', '2']],
+  ]) {
+    const out = execFileSync(
+      process.execPath,
+      ['--expose-gc', join(root, 'bench', 'memory.mjs'), big, keyHex, ...args],
+      {
+        encoding: 'utf8',
+      },
+    );
+    const m = JSON.parse(out.trim().split('\n').pop());
+    check(m.bytes === bigSize, `the memory run read ${m.bytes} bytes`);
+    groups.push({
+      title: `memory: a ${bigSize >> 20} MiB sealed file on disk (fs.openAsBlob) read to the end by ${how} with memoryLimit 64 MiB, in a fresh process`,
+      note: 'RSS growth = peak resident set size while streaming minus the idle process with the package (and pool) loaded',
+      process: m,
+    });
+  }
 }
 
 // ----- sizes: what each library adds to an app -----

@@ -48,6 +48,7 @@ export type ErrorCode =
   | 'UNSUPPORTED_VERSION'
   | 'UNSUPPORTED_ALGORITHM'
   | 'UNKNOWN_FORMAT'
+  | 'UNSUPPORTED_RUNTIME'
   | 'NOT_SEEKABLE'
   | 'CLOSED'
   | 'ABORTED'
@@ -489,6 +490,8 @@ export interface StreamingJob {
   priority?: number;
   /** Removes the job from the queue, or stops it between pieces of 256 KiB. */
   signal?: AbortSignal;
+  /** When the queue is full: wait for room (true, the default) or fail at once with QUEUE_FULL. */
+  wait?: boolean;
 }
 
 export interface StreamingResult {
@@ -510,10 +513,13 @@ export interface LatencySummary {
 
 export interface WorkerStats {
   id: number;
+  /** Jobs and chunks this worker completed. */
   jobs: number;
+  /** Chunks of pool streams and pooled seals it decoded or sealed. */
+  chunks: number;
   failed: number;
   bytes: number;
-  /** ms spent running jobs. */
+  /** ms spent running jobs and chunks. */
   busyTime: number;
   /** How many times this worker was replaced after dying. */
   restarts: number;
@@ -525,10 +531,15 @@ export interface StreamingStats {
   transport: 'shared' | 'message' | 'inline';
   totalWorkers: number;
   activeWorkers: number;
+  /** Jobs completed, and chunks decoded or sealed for pool streams and pooled seals. */
   jobsProcessed: number;
   jobsFailed: number;
   /** Jobs run again after their worker died (once each at most). */
   jobsRetried: number;
+  /** Chunks decoded or sealed for pool streams and pooled seals. */
+  chunksProcessed: number;
+  /** Pool streams and pooled seals open now. */
+  sessions: number;
   jobsInQueue: number;
   jobsRunning: number;
   /** Submitters waiting for room in the queue (backpressure). */
@@ -542,10 +553,13 @@ export interface StreamingStats {
 }
 
 /**
- * Workers that run jobs and decode or seal chunks in parallel. Tasks wait in a queue of
+ * Workers that run jobs and decode or seal chunks in parallel. Jobs wait in a queue of
  * `workerBufferSize` (submitters wait for room, highest priority first), at most
  * `maxConcurrentOps` run at once. A worker that dies mid-job is replaced and the job retried
- * once on another worker, then rejected with WORKER_FAILED; no job completes twice.
+ * once on another worker, then rejected with WORKER_FAILED; no job completes twice. For
+ * `open` and `seal({ pool })` the workers get the file once (its authenticated header, the
+ * per-file subkey, never your key, the chunk table and, when they can read it, the Blob) and
+ * read, decode and transfer the chunks back themselves; a dead worker's chunks are re-issued.
  * @example
  * ```ts
  * const pool = new StreamingWorkerPool({ maxWorkers: 4 });
@@ -564,9 +578,13 @@ export class StreamingWorkerPool {
   stop(options?: { signal?: AbortSignal }): Promise<void>;
   submitStreamingJob(job: StreamingJob): Promise<StreamingResult>;
   /**
-   * A FileStream whose sealed chunks are decoded by the workers, output in order; the
-   * chunkProcessingMode sets the read-ahead: Sequential (one chunk), Parallel (two per worker),
-   * Adaptive (tuned from how long the reader waits). Other sources open as usual.
+   * A FileStream whose sealed chunks the workers read and decode, delivered in order without a
+   * copy on this thread; the chunkProcessingMode sets the read-ahead: Sequential (one chunk),
+   * Parallel (enough for every worker to decode a batch while reading the next), Adaptive
+   * (widened while the reader waits). Within `memoryLimit`, chunks in flight included. Blobs
+   * workers can read (in-memory, File) are read by them; other random-access sources (a Node
+   * fs.openAsBlob file, bytes) are read here in batches and transferred; ReadableStreams and
+   * the 'inline' transport decode on this thread.
    */
   open(
     source: Source,

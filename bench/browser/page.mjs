@@ -3,6 +3,7 @@
 import * as lib from 'novuspack-stream';
 import * as alt from '/build/bench/alternatives.js';
 import { runCases } from '../cases.mjs';
+import { runPoolCases } from '../pool.mjs';
 
 const bytesOf = async (url) => {
   const response = await fetch(url);
@@ -21,7 +22,11 @@ window.benchmark = async ({ quick, only }) => {
   await alt.sodium.ready;
   await lib.ready();
   const log = document.getElementById('log');
-  return runCases(
+  const report = (line) => {
+    log.textContent += `${line}\n`;
+    console.log(line);
+  };
+  const groups = await runCases(
     {
       lib,
       fflate: alt.fflate,
@@ -35,11 +40,21 @@ window.benchmark = async ({ quick, only }) => {
       deflated,
       quick,
       only,
-      poolWorkers: [1, 2, navigator.hardwareConcurrency],
     },
-    (line) => {
-      log.textContent += `${line}\n`;
-      console.log(line);
-    },
+    report,
   );
+  const pool = await runPoolCases(
+    {
+      lib,
+      corpus,
+      quick,
+      only,
+      // The renderer's main-thread task time (DevTools Performance.getMetrics), in ms.
+      busy: () => window.rendererTaskMs(),
+      settle: () => new Promise((resolve) => setTimeout(resolve, 0)),
+      load: () => window.hostLoad(),
+    },
+    report,
+  );
+  return [...groups, ...pool];
 };

@@ -16,6 +16,7 @@ export const ERROR_TYPES = Object.freeze({
   UNSUPPORTED_VERSION: 'Unsupported',
   UNSUPPORTED_ALGORITHM: 'Unsupported',
   UNKNOWN_FORMAT: 'Unsupported',
+  UNSUPPORTED_RUNTIME: 'Unsupported',
   NOT_SEEKABLE: 'Unsupported',
   CLOSED: 'Context',
   ABORTED: 'Context',

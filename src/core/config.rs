@@ -380,6 +380,60 @@ impl StreamingConfig {
     }
 }
 
+/// A worker pool's settings with every default applied, for a runtime with `parallelism`
+/// hardware threads (what the JS pool runs with; see [`StreamingConfig::pool_settings`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PoolSettings {
+    /// Workers to start (1 without Workers: the calling thread).
+    pub workers: usize,
+    /// Time a graceful stop waits for running jobs.
+    pub worker_timeout: Duration,
+    /// Jobs that may wait in the queue (submitters wait, or fail with QUEUE_FULL, past it).
+    pub queue_capacity: usize,
+    /// Jobs running at once (0 = no limit beyond the workers).
+    pub max_concurrent_ops: usize,
+    /// Streams one worker serves at once (0 = no limit).
+    pub max_streams_per_worker: usize,
+    /// Buffer per stream in bytes: how many bytes of chunks a pool stream keeps in flight.
+    pub stream_buffer_size: usize,
+    /// How chunks are processed.
+    pub chunk_processing_mode: ChunkMode,
+    /// Time allowed for each operation of a pool stream (and each stream of
+    /// `processStreamsConcurrently`), when set.
+    pub stream_timeout: Option<Duration>,
+}
+
+impl StreamingConfig {
+    /// Every unset option at its default, for a runtime with `parallelism` hardware threads;
+    /// `has_workers` is false where there is no Worker (everything runs on the calling thread).
+    pub fn pool_settings(&self, parallelism: usize, has_workers: bool) -> PoolSettings {
+        let resolved = self.resolve();
+        let auto = parallelism.clamp(1, MAX_WORKERS);
+        let workers = if has_workers {
+            match resolved.concurrency.max_workers {
+                0 => auto,
+                n => n,
+            }
+        } else {
+            1
+        };
+        let defaults = create_streaming_config_for(workers);
+        PoolSettings {
+            workers,
+            worker_timeout: resolved.concurrency.worker_timeout,
+            queue_capacity: match resolved.concurrency.worker_buffer_size {
+                0 => defaults.worker_buffer_size.unwrap_or(workers * 4),
+                n => n,
+            },
+            max_concurrent_ops: resolved.concurrency.max_concurrent_ops,
+            max_streams_per_worker: resolved.max_streams_per_worker,
+            stream_buffer_size: resolved.stream_buffer_size,
+            chunk_processing_mode: resolved.chunk_processing_mode,
+            stream_timeout: self.stream_timeout,
+        }
+    }
+}
+
 /// Builds a [`StreamingConfig`], validating on `build`.
 #[derive(Clone, Debug, Default)]
 pub struct StreamingConfigBuilder {

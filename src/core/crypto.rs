@@ -178,6 +178,17 @@ impl ChunkCipher {
         ChunkCipher { aead: Aead::new(&subkey) }
     }
 
+    /// The cipher of a file whose subkey was derived elsewhere (handed to a worker once per
+    /// session, so workers never see the caller's key).
+    pub fn from_subkey(subkey: &[u8; KEY_LEN]) -> ChunkCipher {
+        ChunkCipher { aead: Aead::new(subkey) }
+    }
+
+    /// The per-file subkey, to hand to the workers of a session (never the caller's key).
+    pub fn subkey(&self) -> &[u8; KEY_LEN] {
+        &self.aead.key
+    }
+
     /// Encrypts `buf` in place and returns the tag.
     pub fn seal(&self, nonce: &[u8; 12], aad: &[u8], buf: &mut [u8]) -> [u8; TAG_LEN] {
         self.aead.seal(nonce, aad, buf)

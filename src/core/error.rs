@@ -87,6 +87,7 @@ error_codes! {
     UnsupportedVersion => "UNSUPPORTED_VERSION", Unsupported, "The sealed format version is newer than this reader.";
     UnsupportedAlgorithm => "UNSUPPORTED_ALGORITHM", Unsupported, "An unknown compression or encryption id, or gzip/zlib options this reader does not handle.";
     UnknownFormat => "UNKNOWN_FORMAT", Unsupported, "The data is not in a format this reader knows: not sealed, gzip or zlib (nor raw deflate, nor v1 framing, when those were asked for).";
+    UnsupportedRuntime => "UNSUPPORTED_RUNTIME", Unsupported, "This runtime lacks what the call needs: Workers for a worker transport, SharedArrayBuffer (a cross-origin isolated page) for 'shared'.";
     NotSeekable => "NOT_SEEKABLE", Unsupported, "A backward seek or read on a sequential source whose bytes are no longer buffered.";
     Closed => "CLOSED", Context, "The stream, pool or worker pool is closed.";
     Aborted => "ABORTED", Context, "The operation was cancelled through its AbortSignal.";

@@ -206,6 +206,32 @@ pub fn build_streaming_config(config: JsValue) -> JsResult<JsValue> {
     Ok(streaming_config_to_js(&c))
 }
 
+/// A worker pool's settings with every default applied (see `PoolSettings`): `config` as given
+/// to the pool, for `parallelism` hardware threads, with or without Workers.
+#[wasm_bindgen(js_name = poolSettings)]
+#[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
+pub fn pool_settings(config: JsValue, parallelism: f64, has_workers: bool) -> JsResult<JsValue> {
+    let c = js(streaming_config(&config))?;
+    js(validate_streaming_config(&c))?;
+    let p = if parallelism.is_finite() && parallelism >= 1.0 { parallelism as usize } else { 1 };
+    let s = c.pool_settings(p, has_workers);
+    let obj = Object::new();
+    let set = |k: &str, v: f64| {
+        let _ = Reflect::set(&obj, &k.into(), &v.into());
+    };
+    set("workers", s.workers as f64);
+    set("workerTimeout", s.worker_timeout.as_millis() as f64);
+    set("queueCapacity", s.queue_capacity as f64);
+    set("maxConcurrentOps", s.max_concurrent_ops as f64);
+    set("maxStreamsPerWorker", s.max_streams_per_worker as f64);
+    set("streamBufferSize", s.stream_buffer_size as f64);
+    set("chunkProcessingMode", f64::from(s.chunk_processing_mode as u8));
+    if let Some(t) = s.stream_timeout {
+        set("streamTimeout", t.as_millis() as f64);
+    }
+    Ok(obj.into())
+}
+
 /// Every option set, for a machine with `parallelism` hardware threads.
 #[wasm_bindgen(js_name = createStreamingConfig)]
 pub fn create_streaming_config_js(parallelism: f64) -> JsValue {

@@ -8,7 +8,7 @@ use std::cell::RefCell;
 use js_sys::Uint8Array;
 use wasm_bindgen::prelude::*;
 
-use super::config::{key_from, Fields};
+use super::config::Fields;
 use super::error::{js, JsResult};
 use crate::core::compress::{ChunkCompressor, ChunkInflater, Deflater, LimitedInflater, MAX_LEVEL};
 use crate::core::crypto::Digest;
@@ -32,21 +32,25 @@ pub struct WasmChunkCodec {
 
 #[wasm_bindgen]
 impl WasmChunkCodec {
-    /// The codec of a file with this 48-byte header (and its key, if encrypted).
-    #[wasm_bindgen(constructor)]
-    pub fn new(header: &[u8], key: Option<Uint8Array>) -> JsResult<WasmChunkCodec> {
+    /// The codec of a session: a file's authenticated header bytes and, if it is encrypted, its
+    /// per-file subkey (a worker never gets the caller's key). The caller zeroes its copy of the
+    /// subkey; this one is zeroed when the codec is freed.
+    #[wasm_bindgen(js_name = fromSession)]
+    pub fn from_session(header: &[u8], subkey: Option<Uint8Array>) -> JsResult<WasmChunkCodec> {
         let header = js(Header::parse(header))?;
-        let codec = js(ChunkCodec::new(header, js(key_from(key))?.as_ref()))?;
+        let subkey = match subkey {
+            Some(k) => {
+                let mut bytes = zeroize::Zeroizing::new([0u8; 32]);
+                if k.length() != 32 {
+                    return Err(super::error::to_js(err(ErrorCode::InvalidKey, "a session subkey is not 32 bytes")));
+                }
+                k.copy_to(bytes.as_mut());
+                Some(bytes)
+            }
+            None => None,
+        };
+        let codec = js(ChunkCodec::with_subkey(header, subkey.as_deref()))?;
         Ok(Self::with(codec))
-    }
-
-    /// A codec for a new file: `{ compress, chunkSize, size }` as for sealing (`sizeHint` when
-    /// no `size`), a fresh salt.
-    #[wasm_bindgen(js_name = forSealing)]
-    pub fn for_sealing(options: JsValue, key: Option<Uint8Array>, size_hint: Option<f64>) -> JsResult<WasmChunkCodec> {
-        let options = js(super::seal::seal_options(&options, key, size_hint))?;
-        let header = js(options.header())?;
-        Ok(Self::with(js(ChunkCodec::new(header, options.key.as_ref()))?))
     }
 
     fn with(codec: ChunkCodec) -> WasmChunkCodec {

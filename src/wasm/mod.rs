@@ -20,10 +20,11 @@ pub use config::{
     build_streaming_config, create_streaming_config_js, default_buffer_config, streaming_config_defaults_js,
     validate_streaming_config_js,
 };
+pub use decoder::PoolSession;
 pub use error::last_panic;
 pub use jobs::{WasmChunkCodec, WasmDeflater, WasmDigest, WasmInflater};
 pub use pool::WasmBufferPool;
-pub use seal::{WasmOpener, WasmSealer};
+pub use seal::{WasmOpener, WasmParallelSealer, WasmSealer};
 pub use source::ByteSource;
 pub use stream::{WasmFileStream, WasmOpening};
 

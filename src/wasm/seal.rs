@@ -11,7 +11,7 @@ use super::error::{js, JsResult};
 use super::source::JsSource;
 use crate::core::config::integer_field;
 use crate::core::error::Result;
-use crate::core::sealed::{Opener, SealOptions, Sealer};
+use crate::core::sealed::{Opener, ParallelSealer, SealOptions, Sealer};
 
 /// Sealing options from the caller's object (`compress`, `chunkSize`, `size`); `size_hint` is
 /// the source's length when the caller gave no `size`.
@@ -68,6 +68,66 @@ impl WasmSealer {
     }
 }
 
+/// The calling thread's side of a seal whose chunks workers seal (see `ParallelSealer`): the
+/// header and subkey for the workers, the records back in order, the index and footer at the end.
+#[wasm_bindgen]
+pub struct WasmParallelSealer {
+    inner: ParallelSealer,
+    level: u8,
+}
+
+#[wasm_bindgen]
+impl WasmParallelSealer {
+    /// A sealer for `{ compress, chunkSize, size }` and an optional key (`sizeHint`: the
+    /// source's length when no `size`).
+    #[wasm_bindgen(constructor)]
+    pub fn new(options: JsValue, key: Option<Uint8Array>, size_hint: Option<f64>) -> JsResult<WasmParallelSealer> {
+        let options = js(seal_options(&options, key, size_hint))?;
+        Ok(WasmParallelSealer { inner: js(ParallelSealer::new(&options))?, level: options.level.unwrap_or(0) })
+    }
+
+    /// The header, the file's first bytes (and the session header of the workers).
+    #[wasm_bindgen(js_name = headerBytes)]
+    pub fn header_bytes(&self) -> Vec<u8> {
+        self.inner.codec().header_bytes().to_vec()
+    }
+
+    /// The per-file subkey for the workers (a copy: zero it once handed over), if encrypted.
+    pub fn subkey(&self) -> Option<Vec<u8>> {
+        self.inner.codec().subkey().map(|k| k.to_vec())
+    }
+
+    /// Plaintext bytes per chunk.
+    #[wasm_bindgen(getter, js_name = chunkSize)]
+    pub fn chunk_size(&self) -> u32 {
+        self.inner.codec().header().chunk_size
+    }
+
+    /// Chunks the file will have, when its length is declared.
+    #[wasm_bindgen(getter, js_name = chunkCount)]
+    #[allow(clippy::cast_precision_loss)]
+    pub fn chunk_count(&self) -> Option<f64> {
+        self.inner.chunk_count().map(|c| c as f64)
+    }
+
+    /// The deflate level workers compress chunks at (0 when chunks are stored).
+    #[wasm_bindgen(getter)]
+    pub fn level(&self) -> u8 {
+        self.level
+    }
+
+    /// Takes the next chunk's record (sealed from `plainLen` bytes), checking it.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    pub fn accept(&mut self, chunk: f64, plain_len: u32, record: &[u8]) -> JsResult<()> {
+        js(self.inner.accept(chunk as u64, plain_len as usize, record))
+    }
+
+    /// The index and footer, once the last chunk was taken.
+    pub fn finish(&mut self) -> JsResult<Vec<u8>> {
+        js(self.inner.finish())
+    }
+}
+
 /// Sequential opener: at most one chunk of plaintext per `update`.
 #[wasm_bindgen]
 pub struct WasmOpener {
@@ -112,6 +172,12 @@ impl WasmOpener {
     pub fn finish(&self) -> JsResult<()> {
         js(self.inner.finish())
     }
+}
+
+/// True if `bytes` start with the sealed format's magic (which job ops read as sealed).
+#[wasm_bindgen(js_name = looksSealed)]
+pub fn looks_sealed(bytes: &[u8]) -> bool {
+    crate::core::sealed::Header::has_magic(bytes)
 }
 
 /// What a sealed file's header and footer say, without a key (unauthenticated): resolves to

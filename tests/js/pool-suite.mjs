@@ -41,7 +41,8 @@ export function poolCases(lib, env) {
   const workers = env.workers ?? 2;
   const make = (config = {}) =>
     new lib.StreamingWorkerPool({ maxWorkers: workers, transport: env.transport ?? 'auto', ...config });
-  const capacity = (pool) => ({ shared: 2 * workers, message: workers, inline: 1 })[pool.transport];
+  // Jobs in flight at once: two per worker (each has the next one ready), one inline.
+  const capacity = (pool) => ({ shared: 2 * workers, message: 2 * workers, inline: 1 })[pool.transport];
 
   test('the pool reports its transport and workers', async () => {
     const pool = make();
@@ -240,7 +241,8 @@ export function poolCases(lib, env) {
   });
 
   test('stop finishes running jobs and rejects queued ones', async () => {
-    const pool = make({ maxConcurrentOps: 1, workerTimeout: 60_000 });
+    // Room for all five in the queue (the default is four per worker).
+    const pool = make({ maxConcurrentOps: 1, workerTimeout: 60_000, workerBufferSize: 8 });
     await pool.start();
     // Level 9 over incompressible bytes: certain to be running when stop() comes.
     const input = sample(12 * 1024 * 1024, 8, false);
@@ -410,6 +412,284 @@ export function poolCases(lib, env) {
       }
     });
     assert.ok(peak <= 3 && peak >= 2, `peak concurrency ${peak}`);
+  });
+
+  // ----- sessions: workers read and decode the chunks themselves -----
+
+  /** A sealed file of `chunks` chunks of `chunkSize` (some compressible, some not). */
+  async function sealedFile(key, chunkSize, chunks, seed = 1) {
+    const data = sample(chunkSize * chunks - 123, seed, false);
+    for (let i = 0; i < data.length; i += 2 * chunkSize)
+      data.set(sample(Math.min(chunkSize, data.length - i), i, true), i);
+    return { data, sealed: await collect(lib.seal(data, { key, compress: 1, chunkSize })) };
+  }
+
+  test('pool.open gives the same bytes in order from every kind of source', async () => {
+    const pool = make();
+    try {
+      const key = lib.generateKey();
+      const { data, sealed } = await sealedFile(key, 64 * 1024, 40);
+      const sources = [
+        ['Blob', () => new Blob([sealed])],
+        ['Uint8Array', () => sealed],
+        ['ArrayBuffer', () => sealed.slice().buffer],
+        ['ReadableStream', () => new Blob([sealed]).stream()],
+      ];
+      if (env.fileBlob) sources.push(['file-backed Blob', () => env.fileBlob(sealed)]);
+      for (const [name, source] of sources) {
+        const stream = await pool.open(await source(), { key });
+        assert.bytes(await collect(stream.readable()), data, name);
+      }
+      assert.equal(pool.getStreamingStats().jobsFailed, 0);
+    } finally {
+      await pool.stop();
+    }
+  });
+
+  test('seek and readAt far ahead while a window is in flight', async () => {
+    const pool = make({ chunkProcessingMode: lib.ChunkMode.Parallel });
+    try {
+      const key = lib.generateKey();
+      const chunk = 32 * 1024;
+      const { data, sealed } = await sealedFile(key, chunk, 100, 2);
+      const stream = await pool.open(new Blob([sealed]), { key });
+      const first = await stream.readChunk();
+      assert.bytes(first, data.subarray(0, chunk), 'first chunk');
+      // Far ahead of the read-ahead window, while it is in flight.
+      const far = new Uint8Array(5000);
+      const ats = [90 * chunk + 17, 55 * chunk - 3, 2 * chunk];
+      const reads = await Promise.all(ats.map((at) => stream.readAt(far.slice(), at).then(() => at)));
+      for (const at of reads) {
+        const into = new Uint8Array(5000);
+        await stream.readAt(into, at);
+        assert.bytes(into, data.subarray(at, at + 5000), `readAt ${at}`);
+      }
+      await stream.seek(70 * chunk + 5);
+      const rest = await collect(stream.readable());
+      assert.bytes(rest, data.subarray(70 * chunk + 5), 'after the seek');
+    } finally {
+      await pool.stop();
+    }
+  });
+
+  test('close and abort with results in flight: nothing late is delivered, the pool carries on', async () => {
+    const pool = make({ chunkProcessingMode: lib.ChunkMode.Parallel });
+    try {
+      const key = lib.generateKey();
+      const { data, sealed } = await sealedFile(key, 64 * 1024, 60, 3);
+      for (let round = 0; round < 5; round++) {
+        const stream = await pool.open(new Blob([sealed]), { key });
+        await stream.readChunk();
+        stream.close();
+        await assert.rejects(stream.readChunk(), lib, 'Context', 'CLOSED');
+      }
+      const controller = new AbortController();
+      const aborting = await pool.open(new Blob([sealed]), { key, signal: controller.signal });
+      await aborting.readChunk();
+      const pending = aborting.readChunk();
+      controller.abort(new Error('enough'));
+      await pending.catch(() => {});
+      await assert.rejects(aborting.readChunk(), lib, 'Context', 'ABORTED');
+      await until(() => pool.getStreamingStats().sessions === 0, 'every session ended');
+      const again = await pool.open(new Blob([sealed]), { key });
+      assert.bytes(await collect(again.readable()), data, 'a new stream reads everything');
+    } finally {
+      await pool.stop();
+    }
+  });
+
+  test('a worker killed mid-session: its chunks are re-issued, each delivered once', async () => {
+    if (!env.makeWorker || env.expectTransport === 'inline') return;
+    const made = [];
+    const pool = make({
+      chunkProcessingMode: lib.ChunkMode.Parallel,
+      createWorker: (url) => {
+        const w = env.makeWorker(url);
+        made.push(w);
+        return w;
+      },
+    });
+    try {
+      const key = lib.generateKey();
+      const { data, sealed } = await sealedFile(key, 256 * 1024, 48, 4);
+      for (const source of [new Blob([sealed]), sealed]) {
+        const stream = await pool.open(source, { key });
+        const parts = [];
+        for (let i = 0; ; i++) {
+          if (i === 5) made[made.length - 1].terminate();
+          if (i === 20) made[made.length - 2].terminate();
+          const chunk = await stream.readChunk();
+          if (chunk === null) break;
+          parts.push(chunk.slice());
+        }
+        const got = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+        let at = 0;
+        for (const p of parts) {
+          got.set(p, at);
+          at += p.length;
+        }
+        assert.equal(hex(await sha256(got)), hex(await sha256(data)), 'every byte, in order, once');
+      }
+      assert.ok(made.length > workers, 'the dead workers were replaced');
+      await until(() => pool.getStreamingStats().totalWorkers === workers, 'every worker is back');
+    } finally {
+      await pool.stop();
+    }
+  });
+
+  test('no key bytes are ever in shared memory; workers get the per-file subkey only', async () => {
+    const pool = make();
+    try {
+      const key = lib.generateKey();
+      const { sealed } = await sealedFile(key, 64 * 1024, 20, 5);
+      const stream = await pool.open(new Blob([sealed]), { key });
+      await collect(stream.readable());
+      // The subkey (FORMAT.md: HKDF-SHA256 of the key with the header's salt).
+      const salt = sealed.slice(24, 40);
+      const ikm = await crypto.subtle.importKey('raw', key, 'HKDF', false, ['deriveBits']);
+      const info = new TextEncoder().encode('novuspack-stream v1 chunk key');
+      const subkey = new Uint8Array(
+        await crypto.subtle.deriveBits({ name: 'HKDF', hash: 'SHA-256', salt, info }, ikm, 256),
+      );
+      const buffers = pool[Symbol.for('novuspack-stream.sharedMemory')]();
+      if (pool.transport === 'shared') assert.ok(buffers.length > 0, 'the shared transport has shared memory');
+      const contains = (buffer, needle) => {
+        const bytes = new Uint8Array(buffer);
+        outer: for (let i = 0; i + needle.length <= bytes.length; i++) {
+          for (let j = 0; j < needle.length; j++) if (bytes[i + j] !== needle[j]) continue outer;
+          return true;
+        }
+        return false;
+      };
+      for (const buffer of buffers) {
+        assert.ok(!contains(buffer, key), 'the key is not in shared memory');
+        assert.ok(!contains(buffer, subkey), 'the subkey is not in shared memory');
+      }
+    } finally {
+      await pool.stop();
+    }
+  });
+
+  test('a pool stream stays within its memoryLimit, read-ahead in flight included', async () => {
+    const pool = make({ chunkProcessingMode: lib.ChunkMode.Parallel });
+    try {
+      const key = lib.generateKey();
+      const { data, sealed } = await sealedFile(key, 256 * 1024, 40, 6);
+      const limit = 2 * 1024 * 1024;
+      const stream = await pool.open(new Blob([sealed]), { key, memoryLimit: limit });
+      assert.equal(hex(await sha256(await collect(stream.readable()))), hex(await sha256(data)));
+      const peak = stream.getStats().peakBufferedBytes;
+      assert.ok(peak <= limit, `peak ${peak} > ${limit}`);
+    } finally {
+      await pool.stop();
+    }
+  });
+
+  test('a pooled seal of a source shorter or longer than its declared size is SIZE_MISMATCH', async () => {
+    const pool = make();
+    try {
+      const data = sample(300_000, 7, true);
+      const stream = (bytes) => new Blob([bytes]).stream();
+      for (const size of [data.length + 1, data.length - 1, data.length + 100_000]) {
+        await assert.rejects(
+          collect(lib.seal(stream(data), { size, chunkSize: 65536, pool })),
+          lib,
+          'IO',
+          'SIZE_MISMATCH',
+          `declared ${size}`,
+        );
+        await assert.rejects(
+          collect(lib.seal(new Blob([data]), { size, chunkSize: 65536, pool })),
+          lib,
+          'IO',
+          'SIZE_MISMATCH',
+          `Blob, declared ${size}`,
+        );
+      }
+      const right = await collect(lib.seal(stream(data), { size: data.length, chunkSize: 65536, pool }));
+      const opened = await lib.FileStream.open(right);
+      assert.equal(opened.size, data.length);
+    } finally {
+      await pool.stop();
+    }
+  });
+
+  test('closing a stream in the middle of a 64 MiB chunk frees its worker at once', async () => {
+    if (env.expectTransport === 'inline') return;
+    const pool = make({ chunkProcessingMode: lib.ChunkMode.Sequential });
+    try {
+      const key = lib.generateKey();
+      const data = sample(64 * 1024 * 1024 + 1000, 10, false);
+      const sealed = await collect(lib.seal(data, { key, chunkSize: 64 * 1024 * 1024 }));
+      const stream = await pool.open(new Blob([sealed]), { key });
+      const before = pool.getStreamingStats().workers.reduce((n, w) => n + w.restarts, 0);
+      const reading = stream.readChunk();
+      // Decoding 64 MiB takes far longer than noticing that a worker took it.
+      await until(() => pool.getStreamingStats().workers.some((w) => w.active), 'a worker has the chunk');
+      stream.close();
+      await reading.catch(() => {});
+      await until(
+        () => pool.getStreamingStats().workers.reduce((n, w) => n + w.restarts, 0) > before,
+        'the busy worker was replaced',
+      );
+      const after = await pool.submitStreamingJob({ op: 'digest', input: sample(100) });
+      assert.equal(after.bytesIn, 100, 'the pool carries on');
+    } finally {
+      await pool.stop();
+    }
+  });
+
+  test('priorities past 2^31 and many equal ones keep their order', async () => {
+    const pool = make({ maxConcurrentOps: 1, workerBufferSize: 100 });
+    try {
+      await pool.start();
+      const order = [];
+      const blocker = pool.submitStreamingJob({ id: 'blocker', op: 'deflate', input: sample(8 << 20, 8, false) });
+      const jobs = [];
+      for (const [id, priority] of [
+        ['low', 2 ** 31],
+        ['high', 2 ** 31 + 5],
+        ['mid', 2 ** 31 + 1],
+        ['negative', -(2 ** 40)],
+      ]) {
+        jobs.push(
+          pool.submitStreamingJob({ id, op: 'digest', input: sample(10), priority }).then((r) => order.push(r.id)),
+        );
+      }
+      for (let i = 0; i < 20; i++)
+        jobs.push(
+          pool
+            .submitStreamingJob({ id: `eq${i}`, op: 'digest', input: sample(10), priority: 7 })
+            .then((r) => order.push(r.id)),
+        );
+      await Promise.all([blocker, ...jobs]);
+      const equal = order.filter((id) => id.startsWith('eq'));
+      assert.equal(
+        equal.join(),
+        Array.from({ length: 20 }, (_, i) => `eq${i}`).join(),
+        'submission order among equals',
+      );
+      const big = order.filter((id) => !id.startsWith('eq'));
+      assert.equal(big.join(), 'high,mid,low,negative');
+    } finally {
+      await pool.stop();
+    }
+  });
+
+  test('submit with wait: false fails QUEUE_FULL when the queue is full', async () => {
+    const pool = make({ maxConcurrentOps: 1, workerBufferSize: 2 });
+    try {
+      await pool.start();
+      const input = sample(4 << 20, 9, false);
+      const jobs = [pool.submitStreamingJob({ op: 'deflate', input, options: { compress: 9 } })];
+      await until(() => pool.getStreamingStats().jobsRunning === 1, 'one runs');
+      jobs.push(pool.submitStreamingJob({ op: 'digest', input }), pool.submitStreamingJob({ op: 'digest', input }));
+      await until(() => pool.getStreamingStats().jobsInQueue === 2, 'two wait');
+      await assert.rejects(pool.submitStreamingJob({ op: 'digest', input, wait: false }), lib, 'Context', 'QUEUE_FULL');
+      await Promise.all(jobs);
+    } finally {
+      await pool.stop();
+    }
   });
 
   test('bad pool configuration is a typed error', async () => {

@@ -24,10 +24,6 @@ export class PriorityQueue {
     }
   }
 
-  peek() {
-    return this.#heap[0];
-  }
-
   pop() {
     const heap = this.#heap;
     if (heap.length === 0) return undefined;

@@ -59,6 +59,12 @@ export class BlobSource {
     return read;
   }
 
+  /** Bytes the caller owns (a fresh buffer it may transfer): one slice read. */
+  readOwned(offset, length) {
+    const size = this.#blob.size;
+    return this.#slice(Math.min(offset, size), Math.min(offset + length, size));
+  }
+
   async #slice(start, end) {
     if (this.#closed) throw errorOf('CLOSED', 'the source is closed');
     let buffer;

@@ -27,6 +27,11 @@ export class BytesSource {
     return this.#bytes.subarray(Math.min(offset, end), end);
   }
 
+  /** A copy the caller owns (it may transfer it). */
+  async readOwned(offset, length) {
+    return (await this.read(offset, length)).slice();
+  }
+
   async next(max) {
     if (this.#next >= this.#length) return null;
     const piece = await this.read(this.#next, max);

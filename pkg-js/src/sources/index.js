@@ -6,6 +6,7 @@
 //   read(offset, length) -> Promise<Uint8Array>   exactly `length` bytes, fewer only at the end
 //   next(max)     -> Promise<Uint8Array | null>   the next bytes in order from the start (null
 //                                                 at the end); the fastest way to read it all
+//   readOwned?(offset, length)      as read(), into a fresh buffer the caller may transfer
 //   close()                         releases what the source holds; pending reads end
 //   shareable()   -> object | null  what a worker needs to read the source itself, or null
 //

@@ -172,9 +172,9 @@ impl SealedIndex {
         (start, usize::try_from(len).expect("chunk fits memory"))
     }
 
-    /// Stored bytes from the first chunk to the index: what a full read touches.
-    pub fn stored_payload_len(&self) -> u64 {
-        self.offsets[self.offsets.len() - 1] - HEADER_LEN as u64
+    /// Stored offset of each chunk record, then the index offset.
+    pub fn record_offsets(&self) -> &[u64] {
+        &self.offsets
     }
 
     /// Bytes of memory the index holds.

@@ -11,10 +11,12 @@
 
 mod index;
 mod opener;
+mod parallel;
 mod sealer;
 
 pub use index::{inspect, inspect_source, IndexLocation, SealedIndex, SealedInfo};
 pub use opener::Opener;
+pub use parallel::ParallelSealer;
 pub use sealer::{SealOptions, Sealer};
 
 use super::compress::{ChunkCompressor, ChunkInflater};
@@ -252,6 +254,26 @@ impl ChunkCodec {
         Ok(ChunkCodec { header, header_bytes, cipher })
     }
 
+    /// The codec of a file with this header whose per-file subkey was derived elsewhere (see
+    /// [`ChunkCodec::subkey`]): how workers decode chunks without the caller's key.
+    pub fn with_subkey(header: Header, subkey: Option<&[u8; 32]>) -> Result<ChunkCodec> {
+        let cipher = match (header.encrypted, subkey) {
+            (true, Some(subkey)) => Some(ChunkCipher::from_subkey(subkey)),
+            (true, None) => return Err(err(ErrorCode::KeyRequired, "the sealed data is encrypted: a key is required")),
+            (false, Some(_)) => {
+                return Err(err(ErrorCode::NotEncrypted, "a key was given but the sealed data is not encrypted"))
+            }
+            (false, None) => None,
+        };
+        let header_bytes = header.to_bytes();
+        Ok(ChunkCodec { header, header_bytes, cipher })
+    }
+
+    /// The per-file subkey of an encrypted file (what a worker needs to open or seal chunks).
+    pub fn subkey(&self) -> Option<&[u8; 32]> {
+        self.cipher.as_ref().map(ChunkCipher::subkey)
+    }
+
     /// The parsed header.
     pub fn header(&self) -> &Header {
         &self.header
@@ -471,6 +493,23 @@ impl ChunkCodec {
 pub(crate) fn not_sealed() -> StreamError {
     err(ErrorCode::UnknownFormat, "not a sealed file: it does not start with the sealed format's magic bytes")
         .with_offset(0)
+}
+
+/// Most chunks a file can have: the index record's length (16 + 4 per chunk + the check) must
+/// fit the footer's 32-bit field.
+pub const MAX_CHUNKS: u64 = (u32::MAX as u64 - INDEX_FIXED_LEN as u64 - 16) / 4;
+
+/// Refuses a chunk count past [`MAX_CHUNKS`] (the largest file is `MAX_CHUNKS` times the
+/// chunk size: about 64 TiB at the default 256 KiB, 4 TiB at 4 KiB).
+pub(crate) fn check_chunk_count(count: u64) -> Result<()> {
+    if count > MAX_CHUNKS {
+        return Err(err(
+            ErrorCode::InvalidArgument,
+            format!("more than {MAX_CHUNKS} chunks: the file is too large for its chunk size; seal it with a larger chunkSize"),
+        )
+        .with_field("chunkSize"));
+    }
+    Ok(())
 }
 
 /// Validates a chunk size for sealing.

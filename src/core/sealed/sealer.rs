@@ -2,7 +2,7 @@
 //! writes the last chunk, the index and the footer. Output per `update` call is bounded by
 //! one chunk record, whatever the input size.
 
-use super::{check_chunk_size, ChunkCodec, Header, DEFAULT_CHUNK_SIZE, FOOTER_LEN, HEADER_LEN};
+use super::{check_chunk_count, check_chunk_size, ChunkCodec, Header, DEFAULT_CHUNK_SIZE, FOOTER_LEN, HEADER_LEN};
 use crate::core::compress::{ChunkCompressor, Progress, DEFAULT_LEVEL};
 use crate::core::crypto::{random_bytes, Key};
 use crate::core::error::{err, ErrorCode, Result, StreamError};
@@ -121,6 +121,8 @@ impl Sealer {
                 if sealed_one {
                     return Ok(progress);
                 }
+                // This chunk and at least the last one after it.
+                check_chunk_count(self.record_lens.len() as u64 + 2)?;
                 progress.produced += self.seal_pending(false, out);
                 sealed_one = true;
             }

@@ -26,6 +26,23 @@ pub struct ChunkRequest {
     pub last: bool,
 }
 
+/// What a decoder needs to decode any chunk of one sealed file on its own: handed over once,
+/// after the engine has authenticated the header and the index (never the caller's key: the
+/// per-file subkey).
+#[derive(Debug)]
+pub struct DecodeSession<'a> {
+    /// The authenticated header bytes (the associated data of every record).
+    pub header: &'a [u8],
+    /// The per-file subkey, for encrypted files.
+    pub subkey: Option<&'a [u8; 32]>,
+    /// Stored offset of each chunk record, then the index offset (`chunk count + 1` entries).
+    pub record_offsets: &'a [u64],
+    /// Total plaintext length.
+    pub total_len: u64,
+    /// Plaintext bytes per chunk.
+    pub chunk_size: usize,
+}
+
 /// What a decoder reports with a chunk's plaintext.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Decoded {
@@ -37,6 +54,10 @@ pub struct Decoded {
 pub trait ChunkDecoder {
     /// A decoded chunk's plaintext, as the decoder holds it.
     type Chunk: ChunkData;
+
+    /// Called once the sealed file's index is authenticated, before any `start`. The default
+    /// ignores it.
+    fn begin(&self, _session: &DecodeSession<'_>) {}
 
     /// Begins decoding `request` now and returns a ticket; `None` means "decode it yourself"
     /// (the engine then reads and opens the record on this thread).

@@ -47,7 +47,7 @@ impl<C> ChunkCache<C> {
 
 /// The state of indexed reading (unused by other layouts).
 pub(super) struct IndexedState<C> {
-    /// Chunks started on the decoder ahead of the reader: chunk -> (ticket, plaintext bytes).
+    /// Chunks started on the decoder ahead of the reader: chunk -> (ticket, bytes counted).
     pub(super) read_ahead: Mutex<HashMap<u64, (u64, usize)>>,
     /// Most chunks kept in flight by read-ahead (from the memory limit).
     pub(super) max_window: usize,
@@ -179,8 +179,10 @@ impl<S: Source, D: ChunkDecoder> FileStream<S, D> {
             }
             let request = request(index, chunk);
             let Some(ticket) = self.decoder.start(&request) else { return };
-            self.meter.add(request.plain_len as u64);
-            lock(&self.indexed.read_ahead).insert(chunk, (ticket, request.plain_len));
+            // Counted while in flight: the record being read and the plaintext being made.
+            let bytes = request.plain_len + request.record_len;
+            self.meter.add(bytes as u64);
+            lock(&self.indexed.read_ahead).insert(chunk, (ticket, bytes));
         }
     }
 

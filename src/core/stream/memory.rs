@@ -50,9 +50,9 @@ impl<S: Source, D: ChunkDecoder> FileStream<S, D> {
                     }
                     slots = slots.min((budget - chunk) / per_decode).max(1);
                     cache = cache.min((budget - slots * per_decode) / chunk).max(1);
-                    // Read-ahead holds decoded chunks elsewhere until they are needed.
+                    // Read-ahead holds a record and a decoded chunk elsewhere per chunk in flight.
                     let spare = budget - slots * per_decode - cache * chunk;
-                    self.indexed.max_window = to_usize(spare / chunk + 1).clamp(1, 64);
+                    self.indexed.max_window = to_usize(spare / per_decode + 1).clamp(1, 64);
                 }
                 self.indexed.set_cache_capacity(to_usize(cache));
                 self.indexed.decode_slots = Semaphore::new(to_usize(slots));

@@ -28,7 +28,7 @@ mod sequential;
 mod sink;
 mod source;
 
-pub use decoder::{ChunkDecoder, ChunkRequest, Decoded, LocalDecoder};
+pub use decoder::{ChunkDecoder, ChunkRequest, DecodeSession, Decoded, LocalDecoder};
 #[cfg(not(target_arch = "wasm32"))]
 pub use io::default_pool;
 pub use sink::{ByteSink, ChunkBytes, ChunkData, LocalChunk};
@@ -239,6 +239,16 @@ impl<S: Source, D: ChunkDecoder> FileStream<S, D> {
                 return Err(e);
             }
         };
+        if let Layout::Random(RandomLayout::Indexed(index)) = &layout {
+            let codec = index.codec();
+            stream.decoder.begin(&DecodeSession {
+                header: codec.header_bytes(),
+                subkey: codec.subkey(),
+                record_offsets: index.record_offsets(),
+                total_len: index.total_len(),
+                chunk_size: index.chunk_size(),
+            });
+        }
         stream.layout = layout;
         stream.size_memory()?;
         stream.prime(deadline).await?;
