@@ -10,13 +10,16 @@ import { build } from 'esbuild';
 import { serve } from '../scripts/serve.mjs';
 import { launchChromium } from '../tests/js/chromium.mjs';
 import { benchData } from './corpus.mjs';
+import { benchPackage } from './package-data.mjs';
 import { finishRun } from './report.mjs';
+import { remoteGroups } from './remote-groups.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const quick = process.argv.includes('--quick');
 // `--only <text>`: run just the groups whose title contains it, print them, write nothing.
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
-const { manifest, dir } = benchData({ quick });
+const { manifest, dir, read } = benchData({ quick });
+benchPackage(dir, read('corpus.bin'));
 
 const out = join(root, 'build', 'bench');
 mkdirSync(out, { recursive: true });
@@ -62,6 +65,8 @@ try {
   await page.goto(`${server.url}/bench/browser/index.html`);
   await page.waitForFunction(() => typeof window.benchmark === 'function' && crossOriginIsolated);
   const groups = await page.evaluate((options) => window.benchmark(options), { quick, only });
+  // The remote groups run in a Chromium of their own (remote-run.mjs), after this page's.
+  groups.push(...remoteGroups('chromium', { quick, only }));
   const version = browser.version();
   const hardware = await page.evaluate(() => navigator.hardwareConcurrency);
   const result = {

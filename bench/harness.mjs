@@ -59,6 +59,18 @@ export async function drain(stream) {
   return n;
 }
 
+/** Reads a FileStream to its end with readChunk and closes it; returns the plaintext byte count. */
+export async function readToEnd(stream) {
+  let n = 0;
+  for (;;) {
+    const chunk = await stream.readChunk();
+    if (chunk === null) break;
+    n += chunk.length;
+  }
+  stream.close();
+  return n;
+}
+
 /** Reads a ReadableStream of Uint8Array into one Uint8Array. */
 export async function collect(stream) {
   const parts = [];

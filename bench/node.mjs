@@ -2,8 +2,9 @@
 // zip.js, the native (De)CompressionStream, node:zlib and node:crypto, on the corpus of
 // bench/corpus.mjs. Writes bench/results-node.json and regenerates bench/RESULTS.md.
 // `--quick` is the smoke test that `npm test` runs: small data, one run, every check.
-import { createWriteStream, existsSync, readFileSync, readdirSync, renameSync, statSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
+import { createWriteStream, existsSync, readFileSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { Duplex, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { availableParallelism, cpus, loadavg } from 'node:os';
@@ -22,6 +23,15 @@ import { benchData, dataDir } from './corpus.mjs';
 import { check } from './harness.mjs';
 import { corpusStream, runCases } from './cases.mjs';
 import { runPoolCases } from './pool.mjs';
+import { runPackageCases } from './packages.mjs';
+import { benchPackage } from './package-data.mjs';
+import { remoteGroups } from './remote-groups.mjs';
+import * as fzstd from 'fzstd';
+import { ZSTDDecoder } from 'zstddec';
+import lz4js from 'lz4js';
+import xzDecompress from 'xz-decompress';
+import { gcm } from '@noble/ciphers/aes.js';
+import { ml_kem768 } from '@noble/post-quantum/ml-kem.js';
 import { finishRun } from './report.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -29,7 +39,7 @@ const quick = process.argv.includes('--quick');
 // `--only <text>`: run just the groups whose title contains it, print them, write nothing.
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
 
-const { manifest, read } = benchData({ quick });
+const { manifest, read, dir } = benchData({ quick });
 const corpus = read('corpus.bin');
 const random = read('random.bin');
 const deflated = read('corpus.deflate-raw');
@@ -84,6 +94,29 @@ groups.push(
     (line) => console.error(line),
   )),
 );
+groups.push(
+  ...(await runPackageCases(
+    {
+      lib,
+      corpus,
+      meta: benchPackage(dir, corpus),
+      packageBytes: new Uint8Array(readFileSync(join(dir, 'package.nvpk'))),
+      quick,
+      only,
+      fzstd,
+      ZSTDDecoder,
+      lz4js,
+      XzReadableStream: xzDecompress.XzReadableStream,
+      gcm,
+      mlKem768: ml_kem768,
+      node: { crypto },
+    },
+    (line) => console.error(line),
+  )),
+);
+
+// ----- remote files: httpSource against a local server with latency (a process of its own) -----
+groups.push(...remoteGroups('node', { quick, only }));
 
 // ----- memory: a 1 GiB sealed file on disk, streamed in a process of its own -----
 if (!only) {
@@ -118,6 +151,64 @@ if (!only) {
   }
 }
 
+// ----- memory: 1 GiB on disk sealed to disk (the README's Node example), in a process of its own -----
+if (!only) {
+  const input = join(dataDir, quick ? 'quick-64MiB.sealed' : 'big-1GiB.sealed');
+  const out = execFileSync(
+    process.execPath,
+    ['--expose-gc', join(root, 'bench', 'memory.mjs'), input, '00'.repeat(32), '--seal', `${input}.resealed`],
+    { encoding: 'utf8' },
+  );
+  const m = JSON.parse(out.trim().split('\n').pop());
+  check(m.bytes === statSync(input).size, `the seal memory run read ${m.bytes} bytes`);
+  groups.push({
+    title: `memory: sealing a ${Math.round(m.bytes / 1024 / 1024)} MiB file on disk to a file (fs.openAsBlob, seal with compress 6 and a key, pipeline to fs.createWriteStream), in a fresh process`,
+    note: 'RSS growth = peak resident set size while sealing minus the idle process with the package loaded',
+    process: m,
+  });
+}
+
+// ----- memory: a 1 GiB zstd entry of a package on disk, streamed in a process of its own -----
+if (!only) {
+  const bigSize = (quick ? 64 : 1024) * 1024 * 1024;
+  const path = join(dataDir, quick ? 'quick-64MiB.nvpk' : 'big-1GiB.nvpk');
+  if (!existsSync(path)) {
+    // The corpus repeated, through `zstd -3` (streamed), in a package of one entry.
+    const { buildPackage } = await import('../tests/js/nvpk/spec-package.mjs');
+    const repeats = bigSize / corpus.length;
+    let crc = 0;
+    for (let i = 0; i < repeats; i++) crc = zlib.crc32(corpus, crc);
+    const stored = await new Promise((resolve, reject) => {
+      const child = spawn('zstd', ['-3', '-c', '-q'], { stdio: ['pipe', 'pipe', 'inherit'] });
+      const parts = [];
+      child.stdout.on('data', (d) => parts.push(d));
+      child.on('error', reject);
+      child.on('close', (code) => (code === 0 ? resolve(Buffer.concat(parts)) : reject(new Error(`zstd: ${code}`))));
+      (async () => {
+        for (let i = 0; i < repeats; i++) if (!child.stdin.write(corpus)) await once(child.stdin, 'drain');
+        child.stdin.end();
+      })();
+    });
+    const { bytes } = buildPackage([
+      { paths: ['/big.bin'], stored, originalSize: bigSize, rawChecksum: crc, compression: 'zstd' },
+    ]);
+    writeFileSync(`${path}.part`, bytes);
+    renameSync(`${path}.part`, path);
+  }
+  const out = execFileSync(
+    process.execPath,
+    ['--expose-gc', join(root, 'bench', 'memory.mjs'), path, '00', '--entry', '/big.bin'],
+    { encoding: 'utf8' },
+  );
+  const m = JSON.parse(out.trim().split('\n').pop());
+  check(m.bytes === bigSize, `the package memory run read ${m.bytes} bytes`);
+  groups.push({
+    title: `memory: a ${bigSize >> 20} MiB zstd entry (zstd -3) of a package on disk (fs.openAsBlob) read to the end with memoryLimit 64 MiB, in a fresh process`,
+    note: 'RSS growth = peak resident set size while streaming minus the idle process with the package opened (both wasm modules loaded); target: 64 + 16 MiB',
+    process: m,
+  });
+}
+
 // ----- sizes: what each library adds to an app -----
 const gz = (path) => zlib.gzipSync(readFileSync(path), { level: 9 }).length;
 const sizeOf = (paths) => {
@@ -133,14 +224,36 @@ groups.push({
   sizes: [
     { name: 'novuspack-stream .wasm', ...sizeOf(['pkg-js/dist/wasm/novuspack_stream_bg.wasm']) },
     {
+      name: 'novuspack-stream .wasm, plain build (no SIMD)',
+      ...sizeOf(['pkg-js/dist/wasm/novuspack_stream_plain_bg.wasm']),
+    },
+    {
+      name: 'novuspack-stream package module .wasm (loaded on the first package; replaces nothing)',
+      ...sizeOf(['pkg-js/dist/wasm-nvpk/novuspack_stream_nvpk_bg.wasm']),
+    },
+    {
+      name: 'novuspack-stream package module .wasm, plain build',
+      ...sizeOf(['pkg-js/dist/wasm-nvpk/novuspack_stream_nvpk_plain_bg.wasm']),
+    },
+    {
       name: 'novuspack-stream .wasm + JS (browser entry, pool, glue)',
       ...sizeOf([
         'pkg-js/dist/wasm/novuspack_stream_bg.wasm',
         'pkg-js/dist/wasm/novuspack_stream.js',
         ...jsFiles('pkg-js/src'),
         ...jsFiles('pkg-js/src/pool'),
+        ...jsFiles('pkg-js/src/sources'),
       ]),
     },
+    {
+      name: 'novuspack-stream package module: .wasm + glue + package JS',
+      ...sizeOf([
+        'pkg-js/dist/wasm-nvpk/novuspack_stream_nvpk_bg.wasm',
+        'pkg-js/dist/wasm-nvpk/novuspack_stream_nvpk.js',
+        ...jsFiles('pkg-js/src/package'),
+      ]),
+    },
+    { name: 'fzstd (esm/index.mjs)', ...sizeOf(['node_modules/fzstd/esm/index.mjs']) },
     { name: 'fflate (umd/index.js, minified, everything)', ...sizeOf(['node_modules/fflate/umd/index.js']) },
     { name: 'pako (browser/pako.esm.min.mjs)', ...sizeOf(['node_modules/pako/dist/browser/pako.esm.min.mjs']) },
     {

@@ -1,6 +1,8 @@
 // Writes bench/RESULTS.md from bench/results-node.json and bench/results-chromium.json (either
 // may be missing): one table per group and runtime, with ours ÷ each alternative by median, and
-// the targets of the benchmark issue checked against the figures.
+// the targets of the benchmark issue checked against the figures. Also writes the README's
+// figures (between its `<!-- figures:start -->` and `<!-- figures:end -->` lines) from the same
+// files, so no figure in the README is copied by hand; `--check` only checks that they agree.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,7 +24,7 @@ function table(group) {
       const name = r.ours ? `**${r.name}**` : r.name;
       const out = withOut ? ` ${r.outRatio === undefined ? '' : `${(r.outRatio * 100).toFixed(1)}%`} |` : '';
       lines.push(
-        `| ${name} | ${fmt(r.speed.median)} | ${fmt(r.speed.min)} | ${fmt(r.speed.max)} |${out} ${r.ratio ? `${r.ratio.toFixed(2)}×` : ''} |`,
+        `| ${name} | ${fmt(r.speed?.median)} | ${fmt(r.speed?.min)} | ${fmt(r.speed?.max)} |${out} ${r.ratio ? `${r.ratio.toFixed(2)}×` : ''} |`,
       );
     }
   }
@@ -146,8 +148,43 @@ function targets(result) {
       '≤ 2×',
       l.p50 / l.oneChunkMs <= 2,
     );
+  // NovusPack packages (bench/packages.mjs).
+  for (const [g, alt, goal, label] of [
+    ['packages: zstd entry', 'fzstd', 2, 'zstd entry vs fzstd'],
+    ['packages: zstd entry', 'zstddec', null, 'zstd entry vs zstddec (C in wasm)'],
+    ['packages: LZ4 entry', 'lz4js', 2, 'LZ4 entry vs lz4js'],
+    ['packages: LZMA entry', 'xz-decompress', null, 'LZMA (.xz) entry vs xz-decompress'],
+    ['packages: AES-256-GCM entry', '@noble/ciphers', 1, 'AES-256-GCM entry vs @noble/ciphers'],
+    ['packages: AES-256-GCM entry', 'WebCrypto', null, 'AES-256-GCM entry vs WebCrypto (whole entry)'],
+    ['packages: ML-KEM-768', '@noble/post-quantum', null, 'ML-KEM-768 entry open vs @noble/post-quantum'],
+  ]) {
+    const r = ratio(g, alt);
+    if (r !== undefined) add(label, `${r.toFixed(2)}×`, goal ? `≥ ${goal}×` : 'reported', goal ? r >= goal : null);
+  }
+  // Remote files (bench/remote.mjs).
+  const remote = result.groups.find((g) => g.remoteRatio);
+  if (remote)
+    add(
+      'a sealed file read in order over HTTP (20 ms per response) ÷ from a local Blob',
+      `${(remote.remoteRatio.median * 100).toFixed(0)}%`,
+      '≥ 90%',
+      remote.remoteRatio.median >= 0.9,
+    );
   for (const g of result.groups.filter((g) => g.process)) {
-    const how = g.title.match(/read to the end by (.*) with/)?.[1] ?? 'FileStream.open';
+    if (g.title.startsWith('memory: sealing')) {
+      add(
+        '1 GiB on disk sealed to disk (seal piped to a file): RSS above the idle process',
+        bytes(g.process.rssGrowth),
+        'reported',
+        null,
+      );
+      continue;
+    }
+    const how = g.title.includes('zstd entry')
+      ? 'pkg.open (a zstd entry)'
+      : g.title.includes('through httpSource')
+        ? 'FileStream.open(httpSource)'
+        : (g.title.match(/read to the end by (.*) with/)?.[1] ?? 'FileStream.open');
     add(
       `1 GiB streamed by ${how}, memoryLimit 64 MiB: RSS above the idle process`,
       bytes(g.process.rssGrowth),
@@ -191,9 +228,82 @@ export function writeReport() {
   }
   writeFileSync(join(here, 'RESULTS.md'), lines.join('\n'));
   console.log(`wrote bench/RESULTS.md (${results.map((r) => r.runtime).join(', ')})`);
+  if (readFileSync(README, 'utf8').includes(START)) {
+    writeFileSync(README, readmeWithFigures(loadResults()));
+    console.log('wrote the figures of README.md');
+  }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) writeReport();
+/** Ours ÷ the alternative `alt` in the group whose title starts with `group`, as "1.23×". */
+function ratioOf(result, group, alt) {
+  const r = row(find(result, group), alt)?.ratio;
+  return r === undefined ? '–' : `${r.toFixed(2)}×`;
+}
+
+/** The README's figures: a few lines, each Node / Chromium, from the results files. */
+export function readmeFigures(results) {
+  const [node, chromium] = ['node', 'chromium'].map((n) => results.find((r) => r?.name === n) ?? null);
+  const both = (fn) => `${node ? fn(node) : '–'} / ${chromium ? fn(chromium) : '–'}`;
+  const pool = (r, chunk) => {
+    const g = r.groups.find(
+      (x) => x.pool && x.title.startsWith('pool.open') && x.title.includes(`${chunk} KiB chunks`),
+    );
+    const p2 = g?.pool.find((x) => x.name === 'pool.open, 2 workers');
+    return p2 ? `${p2.ratio.median.toFixed(2)}×` : '–';
+  };
+  const memory = (r, what) => {
+    const g = r?.groups.find((x) => x.process && x.title.includes(what));
+    return g ? bytes(g.process.rssGrowth) : '–';
+  };
+  const size = (r, name) => {
+    const s = find(r, 'size')?.sizes?.find((x) => x.name.startsWith(name));
+    return s ? `${(s.gzip / 1024).toFixed(0)} KiB` : '–';
+  };
+  const lines = [
+    `Measured by \`npm run bench\` and \`npm run bench:browser\` (figures: Node / Chromium, ours ÷ theirs, median of 5 runs; all figures and the machine in [bench/RESULTS.md](bench/RESULTS.md)):`,
+    '',
+    `- inflate: **${both((r) => ratioOf(r, 'inflate: whole', 'fflate'))}** fflate, ${both((r) => ratioOf(r, 'inflate: whole', 'zip.js'))} zip.js's wasm zlib;`,
+    `- ChaCha20-Poly1305 (1 MiB messages): **${both((r) => ratioOf(r, 'ChaCha20-Poly1305 open, 1 MiB', 'libsodium'))}** libsodium.js;`,
+    `- opening a compressed + encrypted file: **${both((r) => ratioOf(r, 'unseal a compressed', 'libsodium.js + fflate'))}** libsodium.js + fflate on one thread; with the worker pool, 2 workers read at **${both((r) => pool(r, 1024))}** one thread (1 MiB chunks);`,
+    `- NovusPack entries: zstd **${both((r) => ratioOf(r, 'packages: zstd entry', 'fzstd'))}** fzstd, LZ4 **${both((r) => ratioOf(r, 'packages: LZ4 entry', 'lz4js'))}** lz4js, AES-256-GCM **${both((r) => ratioOf(r, 'packages: AES-256-GCM entry', '@noble/ciphers'))}** @noble/ciphers;`,
+    `- memory: streaming a 1 GiB file from disk with \`memoryLimit: 64 MiB\` grows Node by ${memory(node, 'sealed file on disk (fs.openAsBlob) read to the end by FileStream.open')} (sealed), ${memory(node, 'zstd entry')} (a zstd package entry) and ${memory(node, 'through httpSource')} (sealed, over HTTP); sealing 1 GiB from disk to disk by ${memory(node, 'memory: sealing')};`,
+    `- size (gzip): the main module ${size(node, 'novuspack-stream .wasm')}, the package module ${size(node, 'novuspack-stream package module .wasm')} (fetched only when a package is first used).`,
+  ];
+  return lines.join('\n');
+}
+
+const README = join(here, '..', 'README.md');
+const START = '<!-- figures:start -->';
+const END = '<!-- figures:end -->';
+
+/** The README with its figures block made from the results files. */
+function readmeWithFigures(results) {
+  const text = readFileSync(README, 'utf8');
+  const a = text.indexOf(START);
+  const b = text.indexOf(END);
+  if (a < 0 || b < a) throw new Error(`README.md has no ${START} ... ${END} block`);
+  return `${text.slice(0, a + START.length)}\n${readmeFigures(results)}\n${text.slice(b)}`;
+}
+
+function loadResults() {
+  return ['node', 'chromium'].map((name) => {
+    const path = join(here, `results-${name}.json`);
+    return existsSync(path) ? { name, ...JSON.parse(readFileSync(path, 'utf8')) } : null;
+  });
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  if (process.argv.includes('--check')) {
+    const want = readmeWithFigures(loadResults());
+    if (want !== readFileSync(README, 'utf8')) {
+      console.error('README.md figures differ from bench/results-*.json: run `node bench/report.mjs`');
+      process.exit(1);
+    }
+    console.log('README.md figures are those of bench/results-*.json');
+  } else {
+    writeReport();
+  }
+}
 
 /**
  * The end of a bench run: with `only`, print the groups; with `quick` (the smoke test), say
@@ -207,7 +317,8 @@ export function finishRun(result, { name, runtime, only, quick }) {
       console.log(g.title);
       for (const r of g.rows) {
         const ratio = r.ratio ? `${r.ratio.toFixed(2)}x` : '';
-        console.log(`  ${r.name.padEnd(52)} ${r.speed.median.toFixed(0).padStart(6)} MB/s ${ratio}`);
+        const out = r.outRatio === undefined ? '' : ` out ${(r.outRatio * 100).toFixed(1)}%`;
+        console.log(`  ${r.name.padEnd(52)} ${fmt(r.speed?.median).padStart(6)} MB/s ${ratio}${out}`);
       }
     }
   } else if (quick) {

@@ -21,8 +21,11 @@
 /** Loads and instantiates the wasm module (once). Async calls do this themselves. */
 export function ready(): Promise<void>;
 
-/** What FileStream.open and seal accept. A Blob (or File) is read by ranges, never whole. */
-export type Source = Blob | ReadableStream<Uint8Array> | Uint8Array | ArrayBuffer;
+/**
+ * What FileStream.open, seal, inspect, serveRange and pool.open accept. A Blob (or File) is
+ * read by ranges, never whole; an {@link HttpSource} by HTTP Range requests.
+ */
+export type Source = Blob | ReadableStream<Uint8Array> | Uint8Array | ArrayBuffer | HttpSource;
 
 // ---------------------------------------------------------------- errors
 
@@ -40,8 +43,10 @@ export type ErrorCode =
   | 'INVALID_KEY'
   | 'BUFFER_TOO_LARGE'
   | 'MEMORY_LIMIT'
+  | 'NOT_FOUND'
   | 'READ_FAILED'
   | 'SIZE_MISMATCH'
+  | 'RESOURCE_CHANGED'
   | 'WORKER_FAILED'
   | 'KEY_REQUIRED'
   | 'NOT_ENCRYPTED'
@@ -50,6 +55,7 @@ export type ErrorCode =
   | 'UNKNOWN_FORMAT'
   | 'UNSUPPORTED_RUNTIME'
   | 'NOT_SEEKABLE'
+  | 'RANGE_NOT_SUPPORTED'
   | 'CLOSED'
   | 'ABORTED'
   | 'TIMEOUT'
@@ -70,6 +76,8 @@ export interface ErrorContext {
   field?: string;
   value?: unknown;
   expected?: string;
+  /** The HTTP status that ended a remote read (404, 401, 403, 503 after retries, ...). */
+  status?: number;
   /** A byte offset (stored or logical, as the message says). */
   offset?: number;
   /** A chunk number of the sealed format. */
@@ -85,19 +93,13 @@ export interface ErrorContext {
  * ```
  */
 export class StreamError extends Error {
-  constructor(
-    type: ErrorType,
-    code: ErrorCode | string,
-    message: string,
-    context?: ErrorContext,
-    options?: ErrorOptions,
-  );
+  constructor(type: ErrorType, code: ErrorCode, message: string, context?: ErrorContext, options?: ErrorOptions);
   readonly name: 'StreamError';
   readonly type: ErrorType;
-  readonly code: ErrorCode | string;
+  readonly code: ErrorCode;
   readonly context?: ErrorContext;
   /** Plain data that survives postMessage / structuredClone. */
-  toJSON(): { name: 'StreamError'; type: ErrorType; code: string; message: string; context?: ErrorContext };
+  toJSON(): { name: 'StreamError'; type: ErrorType; code: ErrorCode; message: string; context?: ErrorContext };
 }
 
 // ---------------------------------------------------------------- FileStream
@@ -210,6 +212,8 @@ export class FileStream implements AsyncIterable<Uint8Array> {
   readonly closed: boolean;
   /** What was found in the source. */
   readonly format: StreamFormat;
+  /** The package entry this stream reads (streams from {@link NovusPackage.open}); null otherwise. */
+  readonly entry: FileEntry | null;
   /** The next chunk from the position; null at the end. */
   readChunk(options?: ReadOptions): Promise<Uint8Array | null>;
   /** Moves the position to `offset` (0..size). On a ReadableStream, going back past the buffered bytes is NOT_SEEKABLE. */
@@ -229,6 +233,159 @@ export class FileStream implements AsyncIterable<Uint8Array> {
   /** Iterates the rest chunk by chunk, then closes the stream. */
   [Symbol.asyncIterator](): AsyncIterator<Uint8Array>;
 }
+
+// ---------------------------------------------------------------- NovusPack packages
+
+/**
+ * Opens a NovusPack package (.nvpk, FormatVersion 1) from a random-access source: reads the
+ * header, file index, comment and entry records (never entry data), in as few reads as the
+ * source allows. The codecs and ciphers of packages live in a second wasm module, loaded here
+ * on first use.
+ * @example
+ * ```ts
+ * const pkg = await openPackage(httpSource('https://cdn.example/assets.nvpk'));
+ * const stream = await pkg.open('/textures/hero.png', { key });
+ * const image = await new Response(stream.readable()).blob();
+ * ```
+ */
+export function openPackage(
+  source: Blob | Uint8Array | ArrayBuffer | HttpSource,
+  options?: { signal?: AbortSignal; timeout?: number; memoryLimit?: number },
+): Promise<NovusPackage>;
+
+/** An opened package. */
+export class NovusPackage {
+  private constructor();
+  /** Every header field; u64 fields as bigint. */
+  readonly header: PackageHeader;
+  /** The entries, in file-index order. */
+  readonly entries: readonly FileEntry[];
+  /** The package comment, or null. */
+  readonly comment: string | null;
+  /** The package's length in bytes. */
+  readonly size: number;
+  readonly closed: boolean;
+  /** The entry with a stored path ("/dir/file.txt"), or one without the leading "/". */
+  find(path: string): FileEntry | undefined;
+  /**
+   * A FileStream over an entry's original bytes: decrypted (nothing before its tag verifies),
+   * decompressed, and checked (RawChecksum, StoredChecksum, SHA-256) when read to its end.
+   * NOT_FOUND for a path that is not in the package.
+   */
+  open(entry: FileEntry | string, config?: EntryStreamConfig): Promise<FileStream>;
+  /** Closes the package, its source and every open entry stream (idempotent). */
+  close(): void;
+}
+
+/** What {@link NovusPackage.open} accepts: the entry's record says how it is stored. */
+export interface EntryStreamConfig extends Pick<
+  StreamConfig,
+  'bufferSize' | 'chunkSize' | 'memoryLimit' | 'useBufferPool' | 'timeout' | 'signal'
+> {
+  /** 32 bytes, for AES-256-GCM and ChaCha20-Poly1305 entries. */
+  key?: Uint8Array;
+  /** For ML-KEM entries: the 64-byte seed, or the expanded FIPS 203 key (1632 / 2400 / 3168 bytes). */
+  decapsulationKey?: Uint8Array;
+}
+
+/** The header fields, in camelCase; u64 fields as bigint. */
+export interface PackageHeader {
+  magic: number;
+  formatVersion: number;
+  flags: number;
+  packageDataVersion: number;
+  metadataVersion: number;
+  packageCrc: number;
+  createdTime: bigint;
+  modifiedTime: bigint;
+  localeId: number;
+  appId: bigint;
+  vendorId: number;
+  creatorId: number;
+  indexStart: bigint;
+  indexSize: bigint;
+  archiveChainId: bigint;
+  archivePartInfo: number;
+  commentSize: number;
+  commentStart: bigint;
+  signatureOffset: bigint;
+}
+
+/** One file entry of a package (frozen). */
+export interface FileEntry {
+  readonly fileId: bigint;
+  /** Stored paths, the first the primary one ("/dir/file.txt"). */
+  readonly paths: readonly string[];
+  /** File type (65000 and up: special metadata files). */
+  readonly type: number;
+  readonly fileVersion: number;
+  readonly metadataVersion: number;
+  readonly originalSize: number;
+  readonly storedSize: number;
+  /** CRC-32 of the original bytes. */
+  readonly rawChecksum: number;
+  /** CRC-32 of the stored bytes. */
+  readonly storedChecksum: number;
+  /** 'unknown' for an id this reader does not know (opening the entry is UNSUPPORTED_ALGORITHM). */
+  readonly compression: 'none' | 'zstd' | 'lz4' | 'lzma' | 'unknown';
+  readonly compressionId: number;
+  readonly compressionLevel: number;
+  readonly encryption: 'none' | 'aes-256-gcm' | 'ml-kem' | 'chacha20-poly1305' | 'unknown';
+  readonly encryptionId: number;
+  /** Hash entries (type 0 = SHA-256 of the original bytes, checked when read to the end). */
+  readonly hashes: readonly { readonly type: number; readonly purpose: number; readonly value: Uint8Array }[];
+  /** Optional data entries, as stored. */
+  readonly optionalData: readonly { readonly type: number; readonly data: Uint8Array }[];
+  /** True for special metadata files (type 65000-65535). */
+  readonly special: boolean;
+  /** Offset of the FileEntry record. */
+  readonly offset: number;
+  /** Offset of the entry's stored bytes. */
+  readonly dataOffset: number;
+}
+
+/**
+ * A fresh ML-KEM key pair (512, 768 or 1024; default 768) for 'ml-kem' entries:
+ * `decapsulationKey` is the 64-byte seed (secret), `encapsulationKey` the public key.
+ */
+export function generateKemKeyPair(
+  parameterSet?: 512 | 768 | 1024,
+): Promise<{ decapsulationKey: Uint8Array; encapsulationKey: Uint8Array }>;
+
+/** One file of {@link writePackage}. */
+export interface PackageFile {
+  /** Its path in the package (normalized: "/" separators, a leading "/", no "." or ".."). */
+  path: string;
+  source: Source;
+  /** File type (0 = generic binary). */
+  type?: number;
+  compression?: 'none' | 'zstd' | 'lz4' | 'lzma';
+  /** zstd 1-22 (default 3); LZMA 0-9 (the xz preset, default 6); ignored by LZ4. */
+  compressionLevel?: number;
+  encryption?: 'none' | 'aes-256-gcm' | 'chacha20-poly1305' | 'ml-kem';
+  /** 32 bytes, for 'aes-256-gcm' and 'chacha20-poly1305'. */
+  key?: Uint8Array;
+  /** The ML-KEM public key (800, 1184 or 1568 bytes) for 'ml-kem'. */
+  encapsulationKey?: Uint8Array;
+}
+
+/**
+ * Writes a package of `files` as a byte stream. The header comes first but depends on every
+ * entry's stored size, so each file is read twice (compressed and encrypted twice, with the
+ * same nonces): one entry's bytes are held at a time. A ReadableStream source is read once and
+ * held until it is written.
+ */
+export function writePackage(
+  files: Iterable<PackageFile> | AsyncIterable<PackageFile>,
+  options?: {
+    comment?: string;
+    vendorId?: number;
+    appId?: bigint | number;
+    creatorId?: number;
+    localeId?: number;
+    signal?: AbortSignal;
+  },
+): ReadableStream<Uint8Array>;
 
 // ---------------------------------------------------------------- sealing
 
@@ -300,14 +457,15 @@ export interface SealedInfo {
 }
 
 /**
- * Describes a sealed file from its first 48 and last 24 bytes, without a key. Nothing here is
- * authenticated (CRCs only): open it with FileStream to verify. Throws BAD_MAGIC for other data.
+ * Describes a sealed file from its header (80 bytes; 48 in version 1) and 24-byte footer, without
+ * a key. Nothing here is authenticated (CRCs only): open it with FileStream to verify. Throws
+ * UNKNOWN_FORMAT for data that is not sealed, BAD_MAGIC for a sealed file without its footer.
  * @example
  * ```ts
  * const info = await inspect(file); // { encrypted: true, chunkSize: 262144, chunkCount: 4000, ... }
  * ```
  */
-export function inspect(source: Blob | Uint8Array | ArrayBuffer): Promise<SealedInfo>;
+export function inspect(source: Blob | Uint8Array | ArrayBuffer | HttpSource): Promise<SealedInfo>;
 
 // ---------------------------------------------------------------- BufferPool
 
@@ -453,11 +611,20 @@ export function createStreamingConfig(): Required<StreamingConfig>;
 /** Throws StreamError 'Validation' naming the first invalid field. */
 export function validateStreamingConfig(config: StreamingConfig): void;
 /** Every default value. */
-export function getStreamingConfigDefaults(): Record<string, unknown>;
+export function getStreamingConfigDefaults(): Required<StreamingConfig>;
 
 // ---------------------------------------------------------------- worker pool
 
 /** Options of a {@link StreamingWorkerPool}. */
+/**
+ * What the pool needs of a worker: a Web Worker (browsers, Deno) or a `worker_threads` Worker
+ * (Node) both fit.
+ */
+export interface PoolWorker {
+  postMessage(message: any, transfer?: any): void;
+  terminate(): unknown;
+}
+
 export interface StreamingWorkerPoolConfig extends StreamingConcurrencyConfig {
   /**
    * 'auto' (default) picks 'shared' where SharedArrayBuffer can be shared (cross-origin isolated
@@ -468,7 +635,7 @@ export interface StreamingWorkerPoolConfig extends StreamingConcurrencyConfig {
   /** The worker script, when self-hosted (CSP, a CDN): pkg-js/src/pool/worker-web.js (worker-node.js in Node). */
   workerUrl?: string | URL;
   /** Makes a worker (a Web Worker, or a worker_threads Worker in Node) for the given script URL. */
-  createWorker?: (url: URL) => Worker;
+  createWorker?: (url: URL) => PoolWorker;
 }
 
 /** A unit of work for {@link StreamingWorkerPool.submitStreamingJob}. */
@@ -604,10 +771,124 @@ export function processStreamsConcurrently(
 ): Promise<(Error | null)[]>;
 
 /** Bytes of wasm linear memory (it grows, never shrinks). */
-export function memoryUsage(): { wasmMemory: number };
+export function memoryUsage(): { wasmMemory: number; packageWasmMemory: number };
 
 /**
  * Which build of the wasm module was loaded: `simd` where the engine has WebAssembly SIMD
  * (every runtime since 2023), else the plain fallback (same API, slower ChaCha20 and inflate).
  */
 export function wasmBuild(): { simd: boolean };
+
+// ---------------------------------------------------------------- remote files and serving ranges
+
+/** Request headers: a `Headers`, an object, or name-value pairs (DOM's HeadersInit, also without the DOM library). */
+export type HeadersLike = Headers | Record<string, string> | [string, string][];
+
+/** Options of {@link httpSource}. */
+export interface HttpSourceOptions {
+  /** Sent with every request (authorization, ...). Plain data: it goes to pool workers too. */
+  headers?: HeadersLike;
+  /**
+   * The fetch to use (default `globalThis.fetch`): a Workers service binding's fetch, an R2
+   * adapter, a test double. With a custom fetch, pool workers cannot fetch for themselves.
+   */
+  fetch?: typeof fetch;
+  /**
+   * Retries per request on network errors, timeouts, 408, 429 and 5xx (default 3): backoff
+   * from 100 ms doubling to 5 s, with jitter, or the server's Retry-After when longer (a
+   * Retry-After over 60 s fails the read). A retry resumes after the bytes already received.
+   */
+  maxRetries?: number;
+  /** Bytes per request at most (64 KiB .. 1 GiB; default 16 MiB, as CDNs and proxies expect). */
+  maxRangeSize?: number;
+  /** Requests in flight at most for this source, every reader together (1..64; default 4). */
+  concurrency?: number;
+  /**
+   * Milliseconds a request may wait for an answer, or between two pieces of its body, before
+   * it counts as failed (and is retried); default 30000; 0 = never.
+   */
+  timeout?: number;
+  /** Bytes of fetched ranges kept for later reads, least recently used dropped first (default 16 MiB). */
+  cacheSize?: number;
+  /** Aborts every request; every pending and later read fails with ABORTED. */
+  signal?: AbortSignal;
+}
+
+/**
+ * A file on a web server, CDN or object store, read with HTTP Range requests: usable wherever
+ * a {@link Source} is (FileStream.open, pool.open, seal, inspect, serveRange). One HttpSource
+ * may be opened by many streams at once: they share its size, validator, cached ranges and
+ * request budget, and closing one stream ends only its own requests.
+ *
+ * Costs, after which nothing else is requested: opening = two requests side by side, in one
+ * round trip: a suffix range (`bytes=-65536`: size, footer and index of a sealed file of up to
+ * about 16,000 chunks) and the first 4 KiB (its header); an index larger than that, one more. `readAt` inside one chunk = exactly 1 request; the same bytes are never
+ * fetched twice while cached or in flight; reads asked together are merged when they touch
+ * (up to maxRangeSize); reading in order = read-ahead ranges growing from 256 KiB to
+ * maxRangeSize, at most `concurrency` in flight, their unread bytes at most 8 times what the
+ * pass has read (at least 1 MiB) and within a quarter of the stream's memoryLimit (else
+ * concurrency x maxRangeSize, at most 64 MiB). A seek, close or cancelled body aborts what no
+ * reader needs.
+ *
+ * Guarantees: the size comes from Content-Range (never a HEAD, never Accept-Ranges); the first
+ * response's strong ETag (else Last-Modified) and size must be repeated by every later one,
+ * else RESOURCE_CHANGED and every later read fails: bytes of two versions are never mixed. A
+ * wrong Content-Range or body length is retried, then READ_FAILED. A 200 answer to a range
+ * request is cancelled at once (RANGE_NOT_SUPPORTED), unless it is the whole file within
+ * maxRangeSize. 404, 401, 403: READ_FAILED with `context.status`, no retry. Cross-origin, the
+ * server must send `Access-Control-Allow-Origin`, `Access-Control-Allow-Headers: Range` and
+ * `Access-Control-Expose-Headers: Content-Range, ETag` (failures say so).
+ * @example
+ * ```ts
+ * const source = httpSource('https://cdn.example.com/movie.sealed', { headers: { authorization } });
+ * const stream = await FileStream.open(source, { key, memoryLimit: 64 << 20 });
+ * await stream.readAt(buffer, offset); // one request
+ * ```
+ */
+export interface HttpSource {
+  /** The absolute URL read. */
+  readonly url: string;
+  /** The file's stored size, known after the first response (Content-Range); null before. */
+  readonly size: number | null;
+  /** The strong ETag (else Last-Modified) every response must repeat; null before the first response or when the server sends neither. */
+  readonly validator: string | null;
+  /** Requests sent (retries included), body bytes received, retries, and bytes held now (cache and requests in flight). */
+  stats(): { requests: number; bytesFetched: number; retries: number; bytesHeld: number };
+}
+
+/** A file read with HTTP Range requests (see {@link HttpSource}). Nothing is requested until it is opened. */
+export function httpSource(url: string | URL, options?: HttpSourceOptions): HttpSource;
+
+/** Options of {@link serveRange}: those of the FileStream that reads the source, and of the response. */
+export interface ServeRangeOptions extends StreamConfig {
+  /** Content-Type of the response (default application/octet-stream). */
+  contentType?: string;
+  /** Extra response headers (Cache-Control, ...). */
+  headers?: HeadersLike;
+}
+
+/**
+ * The logical bytes of `source` (decrypted, decompressed) as an HTTP response with Range
+ * support: a Service Worker's fetch handler (a `<video>` seeking inside an encrypted file), a
+ * Cloudflare Worker, Deno.serve, Node. GET and HEAD (405 otherwise); no Range: 200 with
+ * Content-Length and `Accept-Ranges: bytes`; one range (`bytes=a-b`, `a-`, `-n`): 206 with
+ * Content-Range; unsatisfiable: 416 with `Content-Range: bytes &#42;/size`; several ranges, or an
+ * If-Range that does not match: 200 with the whole body; If-None-Match: 304. A strong ETag
+ * identifies the source's bytes (a sealed file's random salt, or the remote validator); a
+ * source with no cheap identity (a plain Blob, bytes, a stream) gets none.
+ *
+ * The body is read on demand, a chunk at a time, within `memoryLimit`; cancelling it closes
+ * the stream and stops its requests. A chunk that fails to verify errors the body: no
+ * unauthenticated byte is ever sent. Errors before the response (a wrong key, an unreachable
+ * source) reject with a StreamError.
+ * @example
+ * ```ts
+ * // A Service Worker that plays an encrypted video, seeking included:
+ * const source = httpSource('/videos/talk.sealed');
+ * self.addEventListener('fetch', (event) => {
+ *   if (new URL(event.request.url).pathname === '/media/talk.webm')
+ *     event.respondWith(serveRange(event.request, source, { key, contentType: 'video/webm' }));
+ * });
+ * ```
+ */
+export function serveRange(request: Request, source: Source, options?: ServeRangeOptions): Promise<Response>;

@@ -61,6 +61,7 @@ export async function build({ force = false } = {}) {
           '--out-name',
           b['out-name'],
           '--no-pack',
+          ...(b.features ? ['--features', b.features] : []),
         ],
         {
           env: {

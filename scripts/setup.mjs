@@ -1,7 +1,8 @@
 // Installs what the build and tests need on a fresh machine, from the package registries only
 // (see the README's "Development" section): npm dependencies, the wasm32 target, wasm-bindgen-cli
-// (the version Cargo.lock pins), wasm-pack, and for browser tests Chromium, Firefox and
-// geckodriver. Each step is skipped when its tool is already there.
+// (the version Cargo.lock pins), wasm-pack, and for browser tests Chromium, Firefox,
+// geckodriver and ffmpeg (the Service Worker video test). Each step is skipped when its tool is
+// already there.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { root, run, output, have, cargoBin, log, step } from './lib.mjs';
@@ -62,15 +63,39 @@ export async function ensureBrowsers() {
   if (!have('/usr/bin/chromium')) missing.push('chromium');
   if (!have('/usr/bin/chromedriver')) missing.push('chromium-driver');
   if (!have('firefox-esr') && !have('firefox')) missing.push('firefox-esr');
+  // WebKit (Safari's engine): WebKitGTK's WebDriver and MiniBrowser, under a virtual display.
+  if (!have('WebKitWebDriver')) missing.push('webkit2gtk-driver');
+  if (!have('xvfb-run')) missing.push('xvfb');
   if (missing.length) await step(`apt-get install ${missing.join(' ')}`, () => aptInstall(missing));
   if (!existsSync(join(cargoBin, 'geckodriver'))) {
     await step('cargo install geckodriver', () => run('cargo', ['install', 'geckodriver', '--locked']));
   }
 }
 
+/** ffmpeg (Debian's), with which the Service Worker video test makes its WebM. */
+export async function ensureMediaTools() {
+  if (!have('ffmpeg')) await step('apt-get install ffmpeg', () => aptInstall(['ffmpeg']));
+}
+
+/** Debian's zstd, lz4 and xz tools: the independent implementations of the package tests and benchmark. */
+export async function ensureCodecTools() {
+  const missing = [
+    ['zstd', 'zstd'],
+    ['lz4', 'lz4'],
+    ['xz', 'xz-utils'],
+  ]
+    .filter(([tool]) => !have(tool))
+    .map(([, pkg]) => pkg);
+  if (missing.length) await step(`apt-get install ${missing.join(' ')}`, () => aptInstall(missing));
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   await ensureNodeModules();
   await ensureRustToolchain();
-  if (!process.argv.includes('--no-browsers')) await ensureBrowsers();
+  if (!process.argv.includes('--no-browsers')) {
+    await ensureBrowsers();
+    await ensureMediaTools();
+  }
+  await ensureCodecTools();
   log('toolchain ready');
 }

@@ -8,7 +8,9 @@ use std::fmt::Write;
 use std::path::PathBuf;
 
 use novuspack_stream::core::config::{
-    BUFFER_OPTIONS, POOL_OPTIONS, POOL_STREAM_OPTIONS, SEAL_OPTIONS, STREAMING_OPTIONS, STREAM_OPTIONS, UNSEAL_OPTIONS,
+    BUFFER_OPTIONS, ENTRY_OPTIONS, HTTP_OPTIONS, PACKAGE_FILE_FIELDS, PACKAGE_OPTIONS, POOL_OPTIONS,
+    POOL_STREAM_OPTIONS, SEAL_OPTIONS, SERVE_RANGE_OPTIONS, STREAMING_OPTIONS, STREAM_OPTIONS, UNSEAL_OPTIONS,
+    WRITE_PACKAGE_OPTIONS,
 };
 use novuspack_stream::{ChunkMode, ErrorCode};
 
@@ -39,6 +41,12 @@ fn tables_js() -> String {
         ("streaming", vec![STREAMING_OPTIONS]),
         ("pool", vec![STREAMING_OPTIONS, POOL_OPTIONS]),
         ("job", vec![SEAL_OPTIONS, STREAM_OPTIONS]),
+        ("http", vec![HTTP_OPTIONS]),
+        ("serveRange", vec![STREAM_OPTIONS, SERVE_RANGE_OPTIONS]),
+        ("package", vec![PACKAGE_OPTIONS]),
+        ("entry", vec![ENTRY_OPTIONS]),
+        ("writePackage", vec![WRITE_PACKAGE_OPTIONS]),
+        ("packageFile", vec![PACKAGE_FILE_FIELDS]),
     ] {
         let mut names: Vec<String> = Vec::new();
         for n in lists.iter().flat_map(|l| l.iter()) {

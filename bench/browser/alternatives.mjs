@@ -9,3 +9,9 @@ export {
   DecompressionStreamZlib,
   setWasmExports,
 } from '../../node_modules/@zip.js/zip.js/lib/core/streams/zlib-wasm/zlib-streams.js';
+export * as fzstd from 'fzstd';
+export { ZSTDDecoder } from 'zstddec';
+export { default as lz4js } from 'lz4js';
+export { default as xzDecompress } from 'xz-decompress';
+export { gcm } from '@noble/ciphers/aes.js';
+export { ml_kem768 } from '@noble/post-quantum/ml-kem.js';

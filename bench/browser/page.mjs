@@ -4,6 +4,7 @@ import * as lib from 'novuspack-stream';
 import * as alt from '/build/bench/alternatives.js';
 import { runCases } from '../cases.mjs';
 import { runPoolCases } from '../pool.mjs';
+import { runPackageCases } from '../packages.mjs';
 
 const bytesOf = async (url) => {
   const response = await fetch(url);
@@ -56,5 +57,22 @@ window.benchmark = async ({ quick, only }) => {
     },
     report,
   );
-  return [...groups, ...pool];
+  const packages = await runPackageCases(
+    {
+      lib,
+      corpus,
+      packageBytes: await bytesOf('/data/package.nvpk'),
+      meta: await (await fetch('/data/package.json')).json(),
+      quick,
+      only,
+      fzstd: alt.fzstd,
+      ZSTDDecoder: alt.ZSTDDecoder,
+      lz4js: alt.lz4js,
+      XzReadableStream: alt.xzDecompress.XzReadableStream,
+      gcm: alt.gcm,
+      mlKem768: alt.ml_kem768,
+    },
+    report,
+  );
+  return [...groups, ...pool, ...packages];
 };

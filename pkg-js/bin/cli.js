@@ -1,14 +1,18 @@
 #!/usr/bin/env node
 // The `novuspack-stream` command: seal, unseal, random-access cat, info and keygen for files,
-// with `-` for stdin / stdout. Files are read through fs.openAsBlob, so `cat` and `info` read
-// only the bytes they need; outputs are written through output.js, which never loses data.
-// Errors are one line on stderr and a distinct exit code.
-import { openAsBlob, readFileSync, statSync } from 'node:fs';
-import { Readable } from 'node:stream';
-import { FileStream, StreamError, generateKey, inspect, seal } from '../src/entry-node.js';
+// and ls, cat, extract and pack for NovusPack packages (package-commands.js), with `-` for
+// stdin / stdout. Files are read through fs.openAsBlob and http(s) URLs through httpSource
+// (HTTP Range requests), so `cat`, `info` and `ls` read only the bytes they need; outputs are
+// written through output.js, which never loses data. Errors are one line on stderr and a
+// distinct exit code.
+import { readFileSync } from 'node:fs';
+import { FileStream, StreamError, generateKemKeyPair, generateKey, inspect, seal } from '../src/entry-node.js';
 import { closest } from '../src/options.js';
 import { UsageError, integer, parse, size } from './args.js';
-import { discardAll, identity, openOutput, planOutput, writeWhole } from './output.js';
+import { input, readKey } from './inputs.js';
+import { catRange, discardAll, identity, planOutput, writeTo, writeWhole } from './output.js';
+import { counting, progress } from './progress.js';
+import { PACKAGE_HELP, runExtract, runLs, runPack, runPackageCat } from './package-commands.js';
 
 const VERSION = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
 
@@ -21,13 +25,15 @@ const COMMAND_HELP = {
   unseal: `unseal <in> <out> [--key-file F] [--force]
       verify and decode a sealed file (or gzip / zlib data); <out> appears only if all of it
       verified`,
-  cat: `cat <in> [--offset N] [--length N] [--key-file F] [--force]
+  cat: `cat <in> [entry] [--offset N] [--length N] [--key-file F] [--force]
       print decoded bytes from an offset (default 0) for a length (default: to the end),
-      reading only the chunks that hold them`,
+      reading only the chunks that hold them; with an entry path, <in> is a NovusPack package`,
   info: `info <in> [--key-file F]
       describe a sealed file (with the key, its size is verified)`,
-  keygen: `keygen <file> [--force]
-      write a new random key (64 hex digits) readable by you only (mode 0600)`,
+  keygen: `keygen <file> [--ml-kem 512|768|1024] [--force]
+      write a new random key (64 hex digits) readable by you only (mode 0600); with --ml-kem,
+      an ML-KEM decapsulation key, and its public key (for pack --recipient-key) in <file>.pub`,
+  ...PACKAGE_HELP,
   help: `help [command]
       this text, or one command's`,
 };
@@ -38,6 +44,8 @@ ${Object.values(COMMAND_HELP)
   .map((h) => `  ${h}`)
   .join('\n')}
 
+  <in> may be an http(s) URL: it is read with HTTP Range requests (cat and info fetch only
+  the chunks they need; the server must answer Range requests).
   <in> and <out> may be - for stdin / stdout. An existing <out> is replaced only with --force
   (devices such as /dev/null are written, never replaced); <out> is written to a temporary file
   beside it and renamed when the command succeeds, so a failed or interrupted run leaves
@@ -47,7 +55,8 @@ ${Object.values(COMMAND_HELP)
 
   Exit codes: 0 ok, 1 unexpected error, 2 usage (bad arguments, missing key, output exists),
   3 wrong key or modified data, 4 damaged data, 5 file or I/O error, 6 not a format this reads
-  (not sealed, gzip or zlib; a newer version), 130 interrupted (SIGINT), 143 terminated (SIGTERM).`;
+  (not sealed, gzip or zlib; a newer version; an unknown codec), 130 interrupted (SIGINT),
+  143 terminated (SIGTERM).`;
 
 const OPTIONS = {
   'key-file': { value: true },
@@ -56,6 +65,14 @@ const OPTIONS = {
   offset: { value: true },
   length: { value: true },
   force: { value: false, short: 'f' },
+  directory: { value: true, short: 'C' },
+  zstd: { value: false },
+  lz4: { value: false },
+  xz: { value: false },
+  encrypt: { value: true },
+  'recipient-key': { value: true },
+  comment: { value: true },
+  'ml-kem': { value: true },
   help: { value: false, short: 'h' },
   version: { value: false, short: 'V' },
 };
@@ -83,64 +100,6 @@ function describe(error) {
   return [String(error?.message ?? error), EXIT.other];
 }
 
-/** A key file holds 32 raw bytes or 64 hex digits. */
-function readKey(path) {
-  if (path === undefined) return undefined;
-  const raw = readFileSync(path);
-  const text = raw.toString('latin1').trim();
-  if (/^[0-9a-fA-F]{64}$/.test(text)) return Uint8Array.from(Buffer.from(text, 'hex'));
-  if (raw.length === 32) return new Uint8Array(raw);
-  throw new UsageError(`${path} is not a key (64 hex digits or 32 bytes)`);
-}
-
-async function input(path) {
-  if (path === '-') return { source: Readable.toWeb(process.stdin), size: undefined };
-  const stat = statSync(path);
-  if (stat.isDirectory()) throw Object.assign(new Error(`${path} is a directory`), { code: 'EISDIR' });
-  return { source: await openAsBlob(path), size: stat.isFile() ? stat.size : undefined };
-}
-
-/** A progress bar on stderr for runs long enough to need one. */
-function progress(total) {
-  if (!process.stderr.isTTY || !total || total < 16 * 1024 * 1024) return { update() {}, done() {} };
-  const start = Date.now();
-  let last = 0;
-  const draw = (done) => {
-    const fraction = Math.min(1, done / total);
-    const seconds = (Date.now() - start) / 1000;
-    const speed = done / Math.max(seconds, 1e-3);
-    const eta = speed > 0 ? (total - done) / speed : 0;
-    const bar = '#'.repeat(Math.round(fraction * 30)).padEnd(30);
-    process.stderr.write(
-      `\r[${bar}] ${(fraction * 100).toFixed(0).padStart(3)}% ${(speed / 1e6).toFixed(0)} MB/s ETA ${eta.toFixed(0)} s `,
-    );
-  };
-  return {
-    update(done) {
-      if (Date.now() - last > 100) {
-        last = Date.now();
-        draw(done);
-      }
-    },
-    done() {
-      draw(total);
-      process.stderr.write('\n');
-    },
-  };
-}
-
-/** Passes bytes through, counting them for the progress bar. */
-function counting(bar) {
-  let done = 0;
-  return new TransformStream({
-    transform(chunk, controller) {
-      done += chunk.length;
-      bar.update(done);
-      controller.enqueue(chunk);
-    },
-  });
-}
-
 /**
  * Opens a file the CLI decodes: sealed, gzip or zlib. Raw deflate has no header to recognise,
  * so the CLI does not guess it: anything else is UNKNOWN_FORMAT.
@@ -154,16 +113,11 @@ async function openDecoded(source, options) {
   return stream;
 }
 
-/** Pipes `readable` into a planned output, committing it only if everything succeeded. */
-async function writeTo(plan, readable) {
-  const out = openOutput(plan);
-  try {
-    await readable.pipeTo(out.stream);
-    await out.commit();
-  } catch (error) {
-    out.discard();
-    throw error;
-  }
+/** The bytes of an input as a ReadableStream (a remote file: its stored bytes, read ahead). */
+async function plaintextStream(source) {
+  if (source instanceof Blob) return source.stream();
+  if (source instanceof ReadableStream) return source;
+  return (await FileStream.open(source, { raw: true })).readable();
 }
 
 function needs(command, args, count) {
@@ -181,8 +135,9 @@ async function runSeal(args, values) {
   const plan = planOutput(outPath, { force: values.force, inputs: [identity(inPath)] });
   const { source, size: inputSize } = await input(inPath);
   const bar = progress(inputSize);
-  const plain = source instanceof Blob ? source.stream() : source;
-  const sealed = seal(plain.pipeThrough(counting(bar)), { key, compress: level ?? false, chunkSize, size: inputSize });
+  const plain = await plaintextStream(source);
+  const declared = inputSize ?? (source instanceof Blob ? undefined : (source.size ?? undefined));
+  const sealed = seal(plain.pipeThrough(counting(bar)), { key, compress: level ?? false, chunkSize, size: declared });
   await writeTo(plan, sealed);
   bar.done();
 }
@@ -201,29 +156,17 @@ async function runUnseal(args, values) {
 }
 
 async function runCat(args, values) {
+  if (args.length === 2) return runPackageCat(args, values);
   needs('cat', args, 1);
   const [inPath] = args;
   const offset = size('offset', values.offset ?? '0', 0, Number.MAX_SAFE_INTEGER);
   const length = size('length', values.length, 0, Number.MAX_SAFE_INTEGER);
   const key = readKey(values['key-file']);
-  const out = openOutput(planOutput('-', { force: values.force }));
+  // A terminal without --force is refused before anything is read.
+  planOutput('-', { force: values.force });
   const { source } = await input(inPath);
   const stream = await openDecoded(source, { key });
-  const writer = out.stream.getWriter();
-  const end = length === undefined ? Infinity : offset + length;
-  if (stream.size !== null && offset > stream.size) {
-    // readAt reports the typed INVALID_OFFSET error.
-    await stream.readAt(new Uint8Array(1), offset);
-  }
-  const piece = new Uint8Array(1024 * 1024);
-  let at = offset;
-  while (at < end) {
-    const n = await stream.readAt(piece.subarray(0, Math.min(piece.length, end - at)), at);
-    if (n === 0) break;
-    await writer.write(piece.slice(0, n));
-    at += n;
-  }
-  await writer.close();
+  await catRange(stream, { offset, length, force: values.force });
   stream.close();
 }
 
@@ -261,9 +204,20 @@ async function runInfo(args, values) {
 async function runKeygen(args, values) {
   needs('keygen', args, 1);
   const [path] = args;
-  const text = `${Buffer.from(generateKey()).toString('hex')}\n`;
-  if (path === '-') process.stdout.write(text);
-  else await writeWhole(path, new TextEncoder().encode(text), { force: values.force, binary: false, mode: 0o600 });
+  const hex = (bytes) => new TextEncoder().encode(`${Buffer.from(bytes).toString('hex')}\n`);
+  if (values['ml-kem'] !== undefined) {
+    if (path === '-') throw new UsageError('keygen --ml-kem writes two files: give a file name');
+    const set = integer('ml-kem', values['ml-kem'], 512, 1024);
+    if (![512, 768, 1024].includes(set)) throw new UsageError('--ml-kem takes 512, 768 or 1024');
+    const { decapsulationKey, encapsulationKey } = await generateKemKeyPair(set);
+    planOutput(`${path}.pub`, { force: values.force, binary: false });
+    await writeWhole(path, hex(decapsulationKey), { force: values.force, binary: false, mode: 0o600 });
+    await writeWhole(`${path}.pub`, hex(encapsulationKey), { force: values.force, binary: false });
+    return;
+  }
+  const text = hex(generateKey());
+  if (path === '-') process.stdout.write(new TextDecoder().decode(text));
+  else await writeWhole(path, text, { force: values.force, binary: false, mode: 0o600 });
 }
 
 function runHelp(args) {
@@ -281,7 +235,17 @@ function unknownCommand(command) {
   return new UsageError(`unknown command ${JSON.stringify(command)}${guess ? ` (did you mean ${guess}?)` : ''}`);
 }
 
-const COMMANDS = { seal: runSeal, unseal: runUnseal, cat: runCat, info: runInfo, keygen: runKeygen, help: runHelp };
+const COMMANDS = {
+  seal: runSeal,
+  unseal: runUnseal,
+  cat: runCat,
+  info: runInfo,
+  keygen: runKeygen,
+  ls: runLs,
+  extract: runExtract,
+  pack: runPack,
+  help: runHelp,
+};
 
 async function main(argv) {
   const { positionals, values } = parse(argv, OPTIONS);

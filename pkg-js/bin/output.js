@@ -159,3 +159,35 @@ export async function writeWhole(path, bytes, { mode, ...options }) {
     throw error;
   }
 }
+
+/** Pipes `readable` into a planned output, committing it only if everything succeeded. */
+export async function writeTo(plan, readable) {
+  const out = openOutput(plan);
+  try {
+    await readable.pipeTo(out.stream);
+    await out.commit();
+  } catch (error) {
+    out.discard();
+    throw error;
+  }
+}
+
+/**
+ * `cat`: the bytes of `stream` from `offset` (an offset past the end is the stream's typed
+ * INVALID_OFFSET) for `length` bytes or to the end, through readAt (only the chunks that hold
+ * them are decoded), to standard output (refused for a terminal without `force`).
+ */
+export async function catRange(stream, { offset, length, force }) {
+  const out = openOutput(planOutput('-', { force }));
+  if (stream.size !== null && offset > stream.size) await stream.readAt(new Uint8Array(1), offset);
+  const end = length === undefined ? Infinity : offset + length;
+  const writer = out.stream.getWriter();
+  const piece = new Uint8Array(1024 * 1024);
+  for (let at = offset; at < end;) {
+    const n = await stream.readAt(piece.subarray(0, Math.min(piece.length, end - at)), at);
+    if (n === 0) break;
+    await writer.write(piece.slice(0, n));
+    at += n;
+  }
+  await writer.close();
+}

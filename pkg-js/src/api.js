@@ -6,6 +6,9 @@ export { FileStream } from './file-stream.js';
 export { seal, sealTransform, unsealTransform } from './seal.js';
 export { generateKey, keyFromHex, keyToHex } from './keys.js';
 export { inspect } from './inspect.js';
+export { openPackage, NovusPackage } from './package/open.js';
+export { writePackage } from './package/write.js';
+export { generateKemKeyPair } from './package/kem.js';
 export { BufferPool } from './buffer-pool.js';
 export {
   ChunkMode,
@@ -17,3 +20,5 @@ export {
 } from './config.js';
 export { StreamingWorkerPool } from './pool/pool.js';
 export { processStreamsConcurrently } from './pool/process.js';
+export { httpSource } from './sources/http.js';
+export { serveRange } from './serve-range.js';

@@ -9,6 +9,10 @@ const url = simd
   ? new URL('../dist/wasm/novuspack_stream_bg.wasm', import.meta.url)
   : new URL('../dist/wasm/novuspack_stream_plain_bg.wasm', import.meta.url);
 
+const packagesUrl = simd
+  ? new URL('../dist/wasm-nvpk/novuspack_stream_nvpk_bg.wasm', import.meta.url)
+  : new URL('../dist/wasm-nvpk/novuspack_stream_nvpk_plain_bg.wasm', import.meta.url);
+
 const loader = {
   simd,
   async load() {
@@ -21,6 +25,11 @@ const loader = {
     this.module = new WebAssembly.Module(Deno.readFileSync(url));
     initSync({ module: this.module });
     return glue;
+  },
+  async loadPackages() {
+    const packages = await import('../dist/wasm-nvpk/novuspack_stream_nvpk.js');
+    await packages.default({ module_or_path: await WebAssembly.compile(await Deno.readFile(packagesUrl)) });
+    return packages;
   },
   workerUrl: () => new URL('./pool/worker-web.js', import.meta.url),
   createWorker: () => new Worker(new URL('./pool/worker-web.js', import.meta.url), { type: 'module' }),

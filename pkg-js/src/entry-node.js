@@ -14,6 +14,10 @@ const url = simd
   ? new URL('../dist/wasm/novuspack_stream_bg.wasm', import.meta.url)
   : new URL('../dist/wasm/novuspack_stream_plain_bg.wasm', import.meta.url);
 
+const packagesUrl = simd
+  ? new URL('../dist/wasm-nvpk/novuspack_stream_nvpk_bg.wasm', import.meta.url)
+  : new URL('../dist/wasm-nvpk/novuspack_stream_nvpk_plain_bg.wasm', import.meta.url);
+
 const loader = {
   simd,
   parallelism: () => availableParallelism(),
@@ -27,6 +31,11 @@ const loader = {
     this.module = new WebAssembly.Module(readFileSync(url));
     initSync({ module: this.module });
     return glue;
+  },
+  async loadPackages() {
+    const packages = await import('../dist/wasm-nvpk/novuspack_stream_nvpk.js');
+    await packages.default({ module_or_path: await WebAssembly.compile(await readFile(packagesUrl)) });
+    return packages;
   },
   workerUrl: () => new URL('./pool/worker-node.js', import.meta.url),
   createWorker: () => new NodeWorker(new URL('./pool/worker-node.js', import.meta.url)),

@@ -14,6 +14,15 @@ const loader = {
     initSync({ module: wasmModule });
     return glue;
   },
+  async loadPackages() {
+    // A separate wasm module of the bundle, instantiated only when a package is first used.
+    const [packages, { default: module }] = await Promise.all([
+      import('../dist/wasm-nvpk/novuspack_stream_nvpk.js'),
+      import('../dist/wasm-nvpk/novuspack_stream_nvpk_bg.wasm'),
+    ]);
+    packages.initSync({ module });
+    return packages;
+  },
   module: wasmModule,
   simd: true,
 };

@@ -2,12 +2,12 @@
 // stream's AbortSignal and timeout (cancel.js); errors from wasm arrive as plain data and are
 // rebuilt as StreamError. `openFileStream` is also how the worker pool opens a stream with its
 // chunk decoder.
-import { aborted, closedError, invalid } from './errors.js';
+import { aborted, closedError, invalid, trappedError } from './errors.js';
 import { checkSignal, guard } from './cancel.js';
 import { checkKey } from './keys.js';
 import { checkOptions } from './options.js';
-import { toByteSource } from './sources/index.js';
-import { fail, ready, sync } from './runtime.js';
+import { openByteSource, sourceError } from './sources/index.js';
+import { fail, packageModule, ready, sync } from './runtime.js';
 import { defaultPool, poolHandle } from './buffer-pool.js';
 
 const INTERNAL = Symbol('novuspack-stream FileStream');
@@ -31,14 +31,18 @@ export class FileStream {
   #onAbort = null;
   #onClose;
   #entry;
+  #bytes;
+  #fail;
 
-  constructor(token, handle, { signal, timeout, onClose, entry }) {
+  constructor(token, handle, { signal, timeout, onClose, entry, bytes, fail: failOf = fail }) {
     if (token !== INTERNAL) throw new TypeError('use FileStream.open()');
     this.#w = handle;
     this.#signal = signal;
     this.#timeout = timeout;
     this.#onClose = onClose;
     this.#entry = entry ?? null;
+    this.#fail = failOf;
+    this.#bytes = bytes;
     if (signal) {
       this.#onAbort = () => this.close();
       signal.addEventListener('abort', this.#onAbort, { once: true });
@@ -56,6 +60,9 @@ export class FileStream {
   }
 
   #op(call, options) {
+    // After a trap the instance may be inconsistent: nothing more comes out of it.
+    const trapped = trappedError();
+    if (trapped) return Promise.reject(trapped);
     if (this.#closed) {
       return Promise.reject(this.#signal?.aborted ? aborted(this.#signal.reason) : closedError());
     }
@@ -65,11 +72,11 @@ export class FileStream {
       signal = checkSignal(options?.signal, 'options.signal');
       pending = call(this.#w);
     } catch (error) {
-      return Promise.reject(fail(error));
+      return Promise.reject(this.#fail(error));
     }
     return guard(
       pending.catch((e) => {
-        throw fail(e);
+        throw sourceError(this.#fail(e), this.#bytes);
       }),
       { signals: [this.#signal, signal], timeout: this.#timeout, onCancel: () => this.close() },
     );
@@ -164,14 +171,18 @@ export class FileStream {
     const stream = this;
     const cancel = () => stream.close();
     if (!byteStreamsSupported()) {
-      return new ReadableStream({
-        async pull(controller) {
-          const chunk = await stream.readChunk();
-          if (chunk === null) controller.close();
-          else controller.enqueue(chunk);
+      // highWaterMark 0: nothing is read (and the position does not move) before the reader asks.
+      return new ReadableStream(
+        {
+          async pull(controller) {
+            const chunk = await stream.readChunk();
+            if (chunk === null) controller.close();
+            else controller.enqueue(chunk);
+          },
+          cancel,
         },
-        cancel,
-      });
+        { highWaterMark: 0 },
+      );
     }
     return new ReadableStream({
       type: 'bytes',
@@ -211,26 +222,33 @@ export class FileStream {
 
 /**
  * Opens a FileStream. `internal` (the pool and packages): { decoder (a chunk decoder the engine
- * drives), onClose, kind (the options' name list), what, entry }.
+ * drives), onClose, kind (the options' name list), what, entry, open (how a package entry is
+ * prepared: (byteSource, options, key) => WasmOpening, in the package module) }.
  */
 export async function openFileStream(source, config, internal = {}) {
-  const { decoder, onClose, kind = 'stream', what = 'the FileStream.open options', entry } = internal;
+  const { decoder, onClose, kind = 'stream', what = 'the FileStream.open options', entry, open } = internal;
+  const module = open ? packageModule : { fail, ready, sync };
   try {
     const options = checkOptions(config, kind, what);
     const { key, signal, pool, timeout, size } = options;
     checkSignal(signal);
     checkKey(key);
-    const bytes = toByteSource(source, { size });
-    await ready();
-    if (pool !== undefined && !poolHandle(pool)) throw invalid('pool', pool, 'a BufferPool');
-    const handle = poolHandle(pool ?? defaultPool());
-    const opening = sync((w) => w.WasmFileStream.prepare(bytes, options, key, handle, decoder));
+    const bytes = await openByteSource(source, { size, memoryLimit: options.memoryLimit, signal, timeout });
+    await module.ready();
+    let opening;
+    if (open) {
+      opening = module.sync(() => open(bytes, options, key));
+    } else {
+      if (pool !== undefined && !poolHandle(pool)) throw invalid('pool', pool, 'a BufferPool');
+      const handle = poolHandle(pool ?? defaultPool());
+      opening = sync((w) => w.WasmFileStream.prepare(bytes, options, key, handle, decoder));
+    }
     const pending = opening.open();
     let cancelled = false;
     try {
       const w = await guard(
         pending.catch((e) => {
-          throw fail(e);
+          throw sourceError(module.fail(e), bytes);
         }),
         {
           signals: [signal],
@@ -248,12 +266,12 @@ export async function openFileStream(source, config, internal = {}) {
           },
         },
       );
-      return new FileStream(INTERNAL, w, { signal, timeout, onClose, entry });
+      return new FileStream(INTERNAL, w, { signal, timeout, onClose, entry, bytes, fail: module.fail });
     } finally {
       if (!cancelled) opening.free();
     }
   } catch (error) {
     onClose?.();
-    throw fail(error);
+    throw module.fail(error);
   }
 }

@@ -2,11 +2,11 @@
 // description, not a proof). Reads the first and last bytes only.
 import { invalid } from './errors.js';
 import { fail, ready, sync } from './runtime.js';
-import { checkSource, toByteSource } from './sources/index.js';
+import { checkSource, openByteSource, sourceError } from './sources/index.js';
 
 export async function inspect(source) {
   checkSource(source);
-  const bytes = toByteSource(source);
+  const bytes = await openByteSource(source);
   if (!bytes.randomAccess)
     throw invalid('source', source, 'a Blob, Uint8Array, ArrayBuffer or httpSource (random access)');
   await ready();
@@ -14,6 +14,8 @@ export async function inspect(source) {
   try {
     return await sync((w) => w.inspectSealed(bytes));
   } catch (error) {
-    throw fail(error);
+    throw sourceError(fail(error), bytes);
+  } finally {
+    bytes.close();
   }
 }

@@ -11,12 +11,12 @@ function shape(value) {
   return typeof value === 'object' ? (value.constructor?.name ?? 'an object') : typeof value;
 }
 
-function badKey(value, field) {
+function badKey(value, field, expected = 'a Uint8Array of 32 bytes') {
   const hint = typeof value === 'string' ? ' (a hex key: keyFromHex(text))' : '';
-  return errorOf('INVALID_KEY', `invalid ${field}: ${shape(value)}; expected a Uint8Array of 32 bytes${hint}`, {
+  return errorOf('INVALID_KEY', `invalid ${field}: ${shape(value)}; expected ${expected}${hint}`, {
     field,
     value: shape(value),
-    expected: 'a Uint8Array of 32 bytes',
+    expected,
   });
 }
 
@@ -25,6 +25,13 @@ export function checkKey(key, field = 'key') {
   if (key === undefined || key === null) return undefined;
   if (!(key instanceof Uint8Array)) throw badKey(key, field);
   if (key.length !== 32) throw badKey(key, field);
+  return key;
+}
+
+/** Checks an optional ML-KEM key (its length is checked by the core): undefined, or a Uint8Array. */
+export function checkKemKey(key, field) {
+  if (key === undefined || key === null) return undefined;
+  if (!(key instanceof Uint8Array)) throw badKey(key, field, 'a Uint8Array');
   return key;
 }
 

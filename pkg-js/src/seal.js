@@ -6,7 +6,7 @@ import { checkSignal, listen, sleep } from './cancel.js';
 import { checkKey } from './keys.js';
 import { checkOptions } from './options.js';
 import { fail, ready, sync } from './runtime.js';
-import { toByteSource } from './sources/index.js';
+import { openByteSource } from './sources/index.js';
 import { toBytes } from './sources/to-bytes.js';
 import { StreamingWorkerPool } from './pool/pool.js';
 import { sealWithPool } from './pool/seal.js';
@@ -74,7 +74,7 @@ export function seal(source, options = {}) {
   async function begin(controller) {
     try {
       await ready();
-      reader = toByteSource(source);
+      reader = await openByteSource(source, { signal: o.signal });
       if (o.signal?.aborted) throw aborted(o.signal.reason);
       sealer = sync((w) => new w.WasmSealer(o, o.key, reader.size ?? undefined));
       chunkSize = sealer.chunkSize;

@@ -8,8 +8,10 @@ export const ERROR_TYPES = Object.freeze({
   INVALID_KEY: 'Validation',
   BUFFER_TOO_LARGE: 'Validation',
   MEMORY_LIMIT: 'Validation',
+  NOT_FOUND: 'Validation',
   READ_FAILED: 'IO',
   SIZE_MISMATCH: 'IO',
+  RESOURCE_CHANGED: 'IO',
   WORKER_FAILED: 'IO',
   KEY_REQUIRED: 'Security',
   NOT_ENCRYPTED: 'Security',
@@ -18,6 +20,7 @@ export const ERROR_TYPES = Object.freeze({
   UNKNOWN_FORMAT: 'Unsupported',
   UNSUPPORTED_RUNTIME: 'Unsupported',
   NOT_SEEKABLE: 'Unsupported',
+  RANGE_NOT_SUPPORTED: 'Unsupported',
   CLOSED: 'Context',
   ABORTED: 'Context',
   TIMEOUT: 'Context',
@@ -44,6 +47,12 @@ export const OPTION_NAMES = Object.freeze({
   streaming: Object.freeze(['maxWorkers', 'workerTimeout', 'workerBufferSize', 'maxConcurrentOps', 'maxStreamsPerWorker', 'streamBufferSize', 'chunkProcessingMode', 'streamTimeout']),
   pool: Object.freeze(['maxWorkers', 'workerTimeout', 'workerBufferSize', 'maxConcurrentOps', 'maxStreamsPerWorker', 'streamBufferSize', 'chunkProcessingMode', 'streamTimeout', 'transport', 'workerUrl', 'createWorker']),
   job: Object.freeze(['key', 'compress', 'chunkSize', 'size', 'signal', 'pool', 'priority', 'bufferSize', 'memoryLimit', 'useBufferPool', 'isCompressed', 'isEncrypted', 'timeout', 'raw']),
+  http: Object.freeze(['headers', 'fetch', 'maxRetries', 'maxRangeSize', 'concurrency', 'signal', 'timeout', 'cacheSize']),
+  serveRange: Object.freeze(['bufferSize', 'chunkSize', 'memoryLimit', 'useBufferPool', 'isCompressed', 'isEncrypted', 'key', 'size', 'timeout', 'signal', 'pool', 'raw', 'contentType', 'headers']),
+  package: Object.freeze(['memoryLimit', 'timeout', 'signal']),
+  entry: Object.freeze(['bufferSize', 'chunkSize', 'memoryLimit', 'useBufferPool', 'key', 'decapsulationKey', 'timeout', 'signal']),
+  writePackage: Object.freeze(['comment', 'vendorId', 'appId', 'creatorId', 'localeId', 'signal']),
+  packageFile: Object.freeze(['path', 'source', 'type', 'compression', 'compressionLevel', 'encryption', 'key', 'encapsulationKey']),
 });
 
 /** How a stream's chunks are processed by a worker pool. */

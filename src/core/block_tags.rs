@@ -144,4 +144,58 @@ mod tests {
         assert!(swapped.check(1, second).is_err());
         assert_eq!(BlockTags::memory_for(data.len() as u64), 3 * 16);
     }
+
+    /// The cost of the checks on v1 random access (`cargo test --release --lib -- --ignored
+    /// v1_random_access_cost --nocapture`): 4 KiB `read_at`s at random offsets of a 256 MiB v1
+    /// file through the engine. (The figures without the checks come from the same test run on
+    /// a copy whose `read_checked` reads and decrypts the range directly, as before the fix.)
+    #[test]
+    #[ignore = "a measurement: run it in release with --nocapture"]
+    fn v1_random_access_cost() {
+        use crate::core::config::StreamConfig;
+        use crate::core::crypto::{v1_encrypt_with_nonce, Key};
+        use crate::core::stream::{FileStream, MemorySource};
+        use crate::core::sync::block_on;
+        use std::time::Instant;
+
+        let len = 256usize << 20;
+        let key = Key::from([9; 32]);
+        let plain: Vec<u8> = (0..len).map(|i| (i as u32).wrapping_mul(2_654_435_761).to_le_bytes()[3]).collect();
+        let framed = v1_encrypt_with_nonce(&key, &[4; 12], &plain);
+        let config = StreamConfig { key: Some(key), ..StreamConfig::new() };
+        let started = Instant::now();
+        let stream = block_on(FileStream::open(MemorySource::new(framed), config)).unwrap();
+        let open = started.elapsed();
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        let mut buf = vec![0u8; 4096];
+        let reads = 50_000;
+        let offsets: Vec<u64> = (0..reads)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x % (len as u64 - 4096)
+            })
+            .collect();
+        // Warm up, then measure.
+        for &at in &offsets[..1000] {
+            block_on(stream.read_at(&mut buf, at)).unwrap();
+        }
+        let started = Instant::now();
+        for &at in &offsets {
+            let n = block_on(stream.read_at(&mut buf, at)).unwrap();
+            assert_eq!(n, 4096);
+        }
+        let elapsed = started.elapsed();
+        let at = offsets[reads - 1] as usize;
+        assert_eq!(buf[..], plain[at..at + 4096]);
+        let per_read = elapsed.as_secs_f64() / reads as f64;
+        println!(
+            "v1 256 MiB: open (verification pass) {:.0} ms; {reads} read_at(4 KiB) at random offsets: {:.2} us each, \
+             {:.0} MB/s delivered",
+            open.as_secs_f64() * 1e3,
+            per_read * 1e6,
+            4096.0 / per_read / 1e6
+        );
+    }
 }

@@ -174,7 +174,7 @@ pub struct Inflater {
     state: backend::RawInflate,
     phase: Phase,
     header: Vec<u8>,
-    crc: crc32fast::Hasher,
+    crc: crate::core::checksum::Crc32,
     adler: adler2::Adler32,
     member_len: u64,
     total_out: u64,
@@ -195,7 +195,7 @@ impl Inflater {
             state: backend::RawInflate::new(),
             phase,
             header: Vec::new(),
-            crc: crc32fast::Hasher::new(),
+            crc: crate::core::checksum::Crc32::new(),
             adler: adler2::Adler32::new(),
             member_len: 0,
             total_out: 0,
@@ -373,7 +373,7 @@ impl Inflater {
                 return Ok(pos + 2 - h.len());
             }
             let expected = u16::from_le_bytes([h[pos], h[pos + 1]]);
-            let actual = (crc32fast::hash(&h[..pos]) & 0xFFFF) as u16;
+            let actual = (crate::core::checksum::crc32(&h[..pos]) & 0xFFFF) as u16;
             if expected != actual {
                 return Err(err(ErrorCode::ChecksumMismatch, "gzip header CRC does not match"));
             }
@@ -384,7 +384,7 @@ impl Inflater {
     fn start_member(&mut self) {
         self.header.clear();
         self.state.reset();
-        self.crc = crc32fast::Hasher::new();
+        self.crc = crate::core::checksum::Crc32::new();
         self.adler = adler2::Adler32::new();
         self.member_len = 0;
     }

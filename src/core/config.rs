@@ -22,6 +22,34 @@ pub const DEFAULT_READAHEAD_LIMIT: u64 = 64 * 1024 * 1024;
 /// Largest `max_workers`.
 pub const MAX_WORKERS: usize = 256;
 
+/// A JS number as JS would print it for the values errors show (integers, NaN, infinities,
+/// fractions to six decimals), without the float formatting machinery `{}` of an f64 brings
+/// into the wasm module.
+fn js_number(value: f64) -> String {
+    if value.is_nan() {
+        return "NaN".into();
+    }
+    let sign = if value < 0.0 { "-" } else { "" };
+    let abs = value.abs();
+    if abs.is_infinite() {
+        return format!("{sign}Infinity");
+    }
+    if abs >= 1e18 {
+        // Rare in an error: the order of magnitude is enough.
+        #[allow(clippy::cast_possible_truncation)]
+        return format!("{sign}about 1e{}", abs.log10().floor() as i32);
+    }
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let whole = abs.trunc() as u64;
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let micros = ((abs - abs.trunc()) * 1e6).round() as u64;
+    match micros {
+        0 => format!("{sign}{whole}"),
+        1_000_000 => format!("{sign}{}", whole + 1),
+        m => format!("{sign}{whole}.{}", format!("{m:06}").trim_end_matches('0')),
+    }
+}
+
 /// Checks that a JS number is an integer within `[min, max]` and converts it.
 ///
 /// The one place where untyped numbers (from JS or a config file) become sizes, so that
@@ -30,7 +58,7 @@ pub fn integer_field(field: &str, value: f64, min: u64, max: u64) -> Result<u64>
     #[allow(clippy::cast_precision_loss)]
     let (lo, hi) = (min as f64, max as f64);
     if !value.is_finite() || value.fract() != 0.0 || value < lo || value > hi {
-        return Err(StreamError::invalid(field, value, format!("an integer from {min} to {max}")));
+        return Err(StreamError::invalid(field, js_number(value), format!("an integer from {min} to {max}")));
     }
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     Ok(value as u64)
@@ -82,6 +110,22 @@ pub const STREAMING_OPTIONS: &[&str] = &[
 ];
 /// What the worker pool's constructor accepts besides [`STREAMING_OPTIONS`].
 pub const POOL_OPTIONS: &[&str] = &["transport", "workerUrl", "createWorker"];
+/// The option names of `httpSource` (a file read with HTTP Range requests).
+pub const HTTP_OPTIONS: &[&str] =
+    &["headers", "fetch", "maxRetries", "maxRangeSize", "concurrency", "signal", "timeout", "cacheSize"];
+/// The options of `openPackage`.
+pub const PACKAGE_OPTIONS: &[&str] = &["memoryLimit", "timeout", "signal"];
+/// The options of a package entry's stream (`pkg.open`): the entry's record says how it is
+/// stored, so only reading options and keys (the package module has its own buffer pool).
+pub const ENTRY_OPTIONS: &[&str] =
+    &["bufferSize", "chunkSize", "memoryLimit", "useBufferPool", "key", "decapsulationKey", "timeout", "signal"];
+/// The options of `writePackage`.
+pub const WRITE_PACKAGE_OPTIONS: &[&str] = &["comment", "vendorId", "appId", "creatorId", "localeId", "signal"];
+/// The fields of a `PackageFile` given to `writePackage`.
+pub const PACKAGE_FILE_FIELDS: &[&str] =
+    &["path", "source", "type", "compression", "compressionLevel", "encryption", "key", "encapsulationKey"];
+/// What `serveRange` accepts besides [`STREAM_OPTIONS`].
+pub const SERVE_RANGE_OPTIONS: &[&str] = &["contentType", "headers"];
 
 /// Configuration of one FileStream. All sizes in bytes; zero means "default" where noted.
 #[derive(Clone, Debug, Default)]
@@ -621,6 +665,16 @@ mod tests {
     #[test]
     fn integer_field_rejects_negative_fractional_nan_and_too_large() {
         assert_eq!(integer_field("bufferSize", 4096.0, 0, 1 << 20).unwrap(), 4096);
+        for (value, shown) in [
+            (1.5, "1.5"),
+            (-2.0, "-2"),
+            (f64::NAN, "NaN"),
+            (f64::NEG_INFINITY, "-Infinity"),
+            (0.125, "0.125"),
+            (3e20, "about 1e20"),
+        ] {
+            assert_eq!(js_number(value), shown);
+        }
         for bad in [-1.0, 1.5, f64::NAN, f64::INFINITY, 2e6] {
             let e = integer_field("bufferSize", bad, 0, 1 << 20).unwrap_err();
             assert_eq!(e.code(), ErrorCode::InvalidArgument);

@@ -76,11 +76,13 @@ macro_rules! error_codes {
 error_codes! {
     InvalidArgument => "INVALID_ARGUMENT", Validation, "An argument or configuration value is out of range or of the wrong kind.";
     InvalidOffset => "INVALID_OFFSET", Validation, "An offset or length is negative, not an integer, or past the end.";
-    InvalidKey => "INVALID_KEY", Validation, "A key is not exactly 32 bytes.";
+    InvalidKey => "INVALID_KEY", Validation, "A key is not of the right kind or length (32 bytes; an ML-KEM key of its parameter set's length).";
     BufferTooLarge => "BUFFER_TOO_LARGE", Validation, "A buffer larger than the pool's maxBufferSize was asked for.";
     MemoryLimit => "MEMORY_LIMIT", Validation, "The operation needs more memory than memoryLimit (or the pool's maxTotalSize) allows.";
+    NotFound => "NOT_FOUND", Validation, "No entry of the package has this path.";
     ReadFailed => "READ_FAILED", IO, "The source failed to deliver bytes (the cause is in the message).";
     SizeMismatch => "SIZE_MISMATCH", IO, "The source delivered more or fewer bytes than its declared size.";
+    ResourceChanged => "RESOURCE_CHANGED", IO, "A remote file changed while it was read (another ETag, Last-Modified or size): bytes of two versions are never mixed.";
     WorkerFailed => "WORKER_FAILED", IO, "A worker died while running a job (twice: a job is retried once on a new worker).";
     KeyRequired => "KEY_REQUIRED", Security, "The data is encrypted and no key was given.";
     NotEncrypted => "NOT_ENCRYPTED", Security, "A key was given or encryption was expected, but the data is not encrypted.";
@@ -89,6 +91,7 @@ error_codes! {
     UnknownFormat => "UNKNOWN_FORMAT", Unsupported, "The data is not in a format this reader knows: not sealed, gzip or zlib (nor raw deflate, nor v1 framing, when those were asked for).";
     UnsupportedRuntime => "UNSUPPORTED_RUNTIME", Unsupported, "This runtime lacks what the call needs: Workers for a worker transport, SharedArrayBuffer (a cross-origin isolated page) for 'shared'.";
     NotSeekable => "NOT_SEEKABLE", Unsupported, "A backward seek or read on a sequential source whose bytes are no longer buffered.";
+    RangeNotSupported => "RANGE_NOT_SUPPORTED", Unsupported, "The server answered a Range request with the whole file, and the file is larger than maxRangeSize.";
     Closed => "CLOSED", Context, "The stream, pool or worker pool is closed.";
     Aborted => "ABORTED", Context, "The operation was cancelled through its AbortSignal.";
     Timeout => "TIMEOUT", Context, "The operation took longer than its timeout.";

@@ -81,7 +81,16 @@ impl<'a> Fields<'a> {
 
 /// A key from a `Uint8Array` (exactly 32 bytes).
 pub(crate) fn key_from(key: Option<Uint8Array>) -> Result<Option<Key>> {
-    key.map(|k| Key::from_slice(&k.to_vec())).transpose()
+    // Copied straight into the key (zeroized on drop), never through a temporary; a key of
+    // the wrong length is reported by its length only.
+    key.map(|k| {
+        let len = k.length() as usize;
+        if len != crate::core::crypto::KEY_LEN {
+            return Err(crate::core::config::invalid_key_length(len));
+        }
+        Ok(Key::fill_with(|bytes| k.copy_to(bytes)))
+    })
+    .transpose()
 }
 
 /// A `StreamConfig` from the JS options object (the key arrives separately, checked by JS to

@@ -49,7 +49,10 @@ impl WasmChunkCodec {
             }
             None => None,
         };
-        let codec = js(ChunkCodec::with_subkey(header, subkey.as_deref()))?;
+        // A session seals the chunks of the new file whose header and subkey a parallel
+        // sealer made, or opens those of the file the engine authenticated: never sealing over
+        // an existing file's nonces (the pool asks only those two things of it).
+        let codec = js(ChunkCodec::session(header, subkey.as_deref()))?;
         Ok(Self::with(codec))
     }
 
@@ -62,7 +65,7 @@ impl WasmChunkCodec {
         }
     }
 
-    /// The 48-byte header.
+    /// The header (48 bytes in format version 1, 80 in version 2).
     #[wasm_bindgen(js_name = headerBytes)]
     pub fn header_bytes(&self) -> Vec<u8> {
         self.codec.header_bytes().to_vec()
@@ -124,17 +127,17 @@ impl WasmChunkCodec {
         } else {
             None
         };
-        self.codec.seal_chunk(to_u64(chunk), last, plaintext, compressor, &mut out);
+        js(self.codec.seal_chunk(to_u64(chunk), last, plaintext, compressor, &mut out))?;
         Ok(out)
     }
 
     /// The index record and footer that end a file of `total` plaintext bytes whose chunk
     /// records have these lengths, the index starting at `index_offset`.
     #[wasm_bindgen(js_name = sealIndex)]
-    pub fn seal_index(&self, total: f64, record_lens: &[u32], index_offset: f64) -> Vec<u8> {
-        let (mut index, footer) = self.codec.seal_index(to_u64(total), record_lens, to_u64(index_offset));
+    pub fn seal_index(&self, total: f64, record_lens: &[u32], index_offset: f64) -> JsResult<Vec<u8>> {
+        let (mut index, footer) = js(self.codec.seal_index(to_u64(total), record_lens, to_u64(index_offset)))?;
         index.extend_from_slice(&footer.to_bytes());
-        index
+        Ok(index)
     }
 }
 

@@ -11,6 +11,8 @@ mod config;
 mod decoder;
 mod error;
 mod jobs;
+#[cfg(feature = "nvpk")]
+mod package;
 mod pool;
 mod seal;
 mod source;
@@ -23,6 +25,8 @@ pub use config::{
 pub use decoder::PoolSession;
 pub use error::last_panic;
 pub use jobs::{WasmChunkCodec, WasmDeflater, WasmDigest, WasmInflater};
+#[cfg(feature = "nvpk")]
+pub use package::{kem_key_pair, WasmPackage, WasmStreamWriter};
 pub use pool::WasmBufferPool;
 pub use seal::{WasmOpener, WasmParallelSealer, WasmSealer};
 pub use source::ByteSource;
@@ -49,6 +53,14 @@ pub fn wasm_memory_bytes() -> f64 {
 #[wasm_bindgen(js_name = wasmMemory)]
 pub fn wasm_memory() -> JsValue {
     wasm_bindgen::memory()
+}
+
+/// Panics on purpose: the one way for a test to make the module trap, to check that a trap
+/// reaches the caller as `INTERNAL_ERROR` (with this message) and that every later call fails
+/// the same way (pkg-js/src/runtime.js). Reached only through a `Symbol.for` hook.
+#[wasm_bindgen(js_name = deliberateTrap)]
+pub fn deliberate_trap() {
+    panic!("a deliberate trap, asked for by a test");
 }
 
 /// True in the WebAssembly SIMD build, false in the plain one (see pkg-js/src/simd.js).

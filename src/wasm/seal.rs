@@ -24,7 +24,6 @@ pub(crate) fn seal_options(options: &JsValue, key: Option<Uint8Array>, size_hint
         level: f.compress()?.sealing_level(),
         chunk_size: chunk_size.map(|c| usize::try_from(c).unwrap_or(usize::MAX)),
         total_len: f.number("size", 0, (1 << 53) - 1)?.or(hint),
-        salt: None,
     })
 }
 
@@ -192,7 +191,7 @@ pub fn inspect_sealed(source: JsValue) -> JsResult<Promise> {
         #[allow(clippy::cast_precision_loss)]
         Ok(to_plain(&JsInfo {
             kind: "sealed",
-            version: crate::core::sealed::VERSION,
+            version: h.version,
             compressed: h.compressed,
             encrypted: h.encrypted,
             chunk_size: f64::from(h.chunk_size),

@@ -114,7 +114,14 @@ impl WasmFileStream {
     ) -> JsResult<WasmOpening> {
         let config = js(stream_config(&config, key))?;
         let source = js(JsSource::from_js(source))?;
-        Ok(WasmOpening { source, config: Some(config), pool: pool.pool(), decoder: Some(decoder) })
+        Ok(WasmOpening {
+            source,
+            config: Some(config),
+            pool: pool.pool(),
+            decoder: Some(decoder),
+            #[cfg(feature = "nvpk")]
+            entry: None,
+        })
     }
 
     /// Resolves to the next chunk (`Uint8Array`), or `null` at the end. A chunk a worker
@@ -249,6 +256,21 @@ pub struct WasmOpening {
     config: Option<StreamConfig>,
     pool: BufferPool,
     decoder: Option<JsValue>,
+    #[cfg(feature = "nvpk")]
+    entry: Option<crate::core::stream::EntryOpen>,
+}
+
+impl WasmOpening {
+    /// The opening of a package entry's stream over its stored bytes.
+    #[cfg(feature = "nvpk")]
+    pub(crate) fn for_entry(
+        source: JsSource,
+        config: StreamConfig,
+        pool: BufferPool,
+        entry: crate::core::stream::EntryOpen,
+    ) -> WasmOpening {
+        WasmOpening { source, config: Some(config), pool, decoder: None, entry: Some(entry) }
+    }
 }
 
 #[wasm_bindgen]
@@ -259,9 +281,17 @@ impl WasmOpening {
         let config = self.config.take();
         let pool = self.pool.clone();
         let decoder = JsChunkDecoder::new(self.decoder.take());
+        #[cfg(feature = "nvpk")]
+        let entry = self.entry.take();
         future_to_promise(async move {
             let config =
                 config.ok_or_else(|| to_js(StreamError::new(ErrorCode::Closed, "open() was already called")))?;
+            #[cfg(feature = "nvpk")]
+            if let Some(entry) = entry {
+                let stream =
+                    js(FileStream::open_entry(source, entry, config, Some(pool), JsClock::shared(), decoder).await)?;
+                return Ok(WasmFileStream { inner: Rc::new(stream) }.into());
+            }
             let stream =
                 js(FileStream::open_with_decoder(source, config, Some(pool), JsClock::shared(), decoder).await)?;
             Ok(WasmFileStream { inner: Rc::new(stream) }.into())

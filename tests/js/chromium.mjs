@@ -39,10 +39,10 @@ export async function pageResults(serve, mounts, path, { isolate = true, timeout
   }
 }
 
-/** One node:test subtest per case the page ran ({ name, ok, error }). */
-export async function reportCases(t, results) {
+/** One node:test subtest per case the page ran ({ name, ok, error, skipped }). */
+export async function reportCases(t, results, prefix = '') {
   for (const r of results) {
-    await t.test(r.name, () => {
+    await t.test(`${prefix}${r.name}`, { skip: r.skipped ?? false }, () => {
       if (!r.ok) throw new Error(r.error);
     });
   }

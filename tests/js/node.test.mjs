@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as lib from 'novuspack-stream';
-import { cases, fromHex, parseVector } from './suite.mjs';
+import { cases, fromHex, nodeCase, parseVector } from './suite.mjs';
 
 const data = process.env.NOVUSPACK_DATA;
 const read = (name) => new Uint8Array(readFileSync(join(data, name)));
@@ -28,4 +28,4 @@ const env = {
   },
 };
 
-for (const [name, fn] of cases(lib, env)) test(name, fn);
+for (const [name, fn] of cases(lib, env)) test(name, nodeCase(fn));

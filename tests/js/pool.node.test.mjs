@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as lib from 'novuspack-stream';
 import { poolCases } from './pool-suite.mjs';
+import { nodeCase } from './suite.mjs';
 
 for (const [transport, expectTransport] of [
   ['auto', 'shared'],
@@ -27,7 +28,7 @@ for (const [transport, expectTransport] of [
       },
     };
     for (const [name, fn] of poolCases(lib, env)) {
-      test(name, { timeout: 5 * 60 * 1000 }, fn);
+      test(name, { timeout: 5 * 60 * 1000 }, nodeCase(fn));
     }
   });
 }

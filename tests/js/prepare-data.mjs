@@ -1,12 +1,14 @@
 // Writes the data every JS runner reads into one folder: the test vectors as one JSON file,
-// and a NovusPack v1 sample made by an independent implementation (OpenSSL, through
-// node:crypto). Usage: node prepare-data.mjs <vectors folder> <output folder>
+// a NovusPack v1 sample made by an independent implementation (OpenSSL, through node:crypto)
+// and the NovusPack packages of nvpk/make-fixtures.mjs (packages.json).
+// Usage: node prepare-data.mjs <vectors folder> <output folder>
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createCipheriv, randomBytes } from 'node:crypto';
 import { sample } from './suite.mjs';
+import { makeFixtures } from './nvpk/make-fixtures.mjs';
 
-export function prepareData(vectorsDir, out) {
+export async function prepareData(vectorsDir, out) {
   mkdirSync(out, { recursive: true });
   const vectors = readdirSync(vectorsDir)
     .filter((f) => f.endsWith('.json'))
@@ -22,6 +24,7 @@ export function prepareData(vectorsDir, out) {
   );
   writeFileSync(join(out, 'v1-plain.bin'), plaintext);
   writeFileSync(join(out, 'v1.json'), JSON.stringify({ key: key.toString('hex') }));
+  await makeFixtures(join(out, 'packages.json'));
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) prepareData(process.argv[2], process.argv[3]);
+if (import.meta.url === `file://${process.argv[1]}`) await prepareData(process.argv[2], process.argv[3]);

@@ -1,6 +1,8 @@
 // Compiled (not run) by `tsc --noEmit` against the installed package: every export is used
 // with the types a caller would write, and misuse is marked @ts-expect-error, so both a
-// missing declaration and a too-loose one fail the check.
+// missing declaration and a too-loose one fail the check. Compiled three times: with the DOM
+// library only (tsconfig.json, with types.dom.ts), with Node's types only (tsconfig.node.json,
+// with types.node.ts) and with both (tsconfig.both.json).
 import {
   BufferPool,
   ChunkMode,
@@ -22,6 +24,7 @@ import {
   validateStreamingConfig,
   StreamingWorkerPool,
 } from 'novuspack-stream';
+import type { ErrorCode, PoolWorker } from 'novuspack-stream';
 import type {
   BufferConfig,
   BufferPoolStats,
@@ -39,7 +42,11 @@ import type {
   StreamingStats,
 } from 'novuspack-stream';
 
-export async function everything(blob: Blob, body: ReadableStream<Uint8Array>): Promise<number> {
+export async function everything(
+  blob: Blob,
+  body: ReadableStream<Uint8Array>,
+  makeWorker: (url: URL) => PoolWorker,
+): Promise<number> {
   await ready();
   const key: Uint8Array = generateKey();
   const options: SealOptions = { key, compress: 6, chunkSize: 1 << 16, signal: AbortSignal.timeout(1000) };
@@ -96,7 +103,10 @@ export async function everything(blob: Blob, body: ReadableStream<Uint8Array>): 
     .build();
   validateStreamingConfig(built);
   const created: Required<StreamingConfig> = createStreamingConfig();
-  const all: Record<string, unknown> = getStreamingConfigDefaults();
+  const all: Required<StreamingConfig> = getStreamingConfigDefaults();
+  const timeout: number = all.streamTimeout;
+  // @ts-expect-error: codes are a closed union, so a typo does not compile
+  const typo: ErrorCode = 'AUTH_FAILD';
   const wasm: number = memoryUsage().wasmMemory;
   const simd: boolean = wasmBuild().simd;
   const info: SealedInfo = await inspect(blob);
@@ -107,13 +117,15 @@ export async function everything(blob: Blob, body: ReadableStream<Uint8Array>): 
     if (e instanceof StreamError) {
       const type: ErrorType = e.type;
       const field: string | undefined = e.context?.field;
-      void [type, field, e.code, e.toJSON().message];
+      const code: ErrorCode = e.code;
+      if (e.code === 'AUTH_FAILED') void code;
+      void [type, field, e.toJSON().message, timeout, typo];
     }
   }
   const workers = new StreamingWorkerPool({
     maxWorkers: 2,
     transport: 'auto',
-    createWorker: (url) => new Worker(url, { type: 'module' }),
+    createWorker: makeWorker,
   });
   await workers.start({ signal: AbortSignal.timeout(5000) });
   const job: StreamingJob = { id: 'a', op: 'digest', input: blob, priority: 2, options: { key } };
@@ -159,4 +171,65 @@ export async function everything(blob: Blob, body: ReadableStream<Uint8Array>): 
     all,
   ];
   return total + wasm + chunks;
+}
+
+// Remote files and serving ranges.
+import { httpSource, serveRange } from 'novuspack-stream';
+import type { HttpSource, HttpSourceOptions, ServeRangeOptions } from 'novuspack-stream';
+
+export async function remote(request: Request, key: Uint8Array): Promise<Response> {
+  const options: HttpSourceOptions = {
+    headers: { authorization: 'Bearer x' },
+    fetch: (input, init) => fetch(input, init),
+    maxRetries: 2,
+    maxRangeSize: 8 << 20,
+    concurrency: 4,
+    timeout: 10_000,
+    cacheSize: 4 << 20,
+    signal: AbortSignal.timeout(60_000),
+  };
+  const source: HttpSource = httpSource(new URL('https://example.com/f.sealed'), options);
+  const asSource: Source = source;
+  const stream = await FileStream.open(asSource, { key });
+  const size: number | null = source.size;
+  const validator: string | null = source.validator;
+  const { requests, bytesFetched, retries, bytesHeld } = source.stats();
+  const info: SealedInfo = await inspect(source);
+  // @ts-expect-error: an unknown option name
+  httpSource('https://example.com/f', { maxRetry: 2 });
+  const serveOptions: ServeRangeOptions = { key, contentType: 'video/webm', headers: { 'cache-control': 'no-store' } };
+  const response: Response = await serveRange(request, source, serveOptions);
+  stream.close();
+  void [size, validator, requests, bytesFetched, retries, bytesHeld, info];
+  return response;
+}
+
+// NovusPack packages.
+import { generateKemKeyPair, openPackage, writePackage, NovusPackage } from 'novuspack-stream';
+import type { EntryStreamConfig, FileEntry, PackageFile, PackageHeader } from 'novuspack-stream';
+
+export async function packages(blob: Blob, key: Uint8Array): Promise<Uint8Array> {
+  const pkg: NovusPackage = await openPackage(blob, { signal: AbortSignal.timeout(10_000), timeout: 5000 });
+  const header: PackageHeader = pkg.header;
+  const indexStart: bigint = header.indexStart;
+  const entry: FileEntry | undefined = pkg.find('/a.txt');
+  const first: FileEntry = pkg.entries[0];
+  const codec: 'none' | 'zstd' | 'lz4' | 'lzma' | 'unknown' = first.compression;
+  const options: EntryStreamConfig = { key, memoryLimit: 64 << 20, chunkSize: 1 << 16 };
+  const stream: FileStream = await pkg.open(entry ?? first, options);
+  const same: FileEntry | null = stream.entry;
+  const { decapsulationKey, encapsulationKey } = await generateKemKeyPair(768);
+  // @ts-expect-error: no such parameter set
+  await generateKemKeyPair(256);
+  const files: PackageFile[] = [
+    { path: '/a.txt', source: blob, compression: 'zstd', compressionLevel: 19 },
+    { path: '/b.bin', source: new Uint8Array(4), encryption: 'ml-kem', encapsulationKey },
+    // @ts-expect-error: not a codec
+    { path: '/c', source: blob, compression: 'brotli' },
+  ];
+  const written: ReadableStream<Uint8Array> = writePackage(files, { comment: 'c', appId: 5n });
+  await pkg.open('/a.txt', { decapsulationKey });
+  pkg.close();
+  void [indexStart, codec, same, written];
+  return new Uint8Array(await new Response(stream.readable()).arrayBuffer());
 }

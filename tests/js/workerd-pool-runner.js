@@ -2,19 +2,11 @@
 // 'inline') and answers with the results as JSON. Bundled by workerd-pool.test.mjs.
 import * as lib from 'novuspack-stream';
 import { poolCases } from './pool-suite.mjs';
+import { casesResponse } from './workerd-cases.js';
 
 export default {
-  async fetch() {
-    const results = [];
+  fetch() {
     const env = { transport: 'auto', expectTransport: 'inline', bigBytes: 8 * 1024 * 1024, workers: 1 };
-    for (const [name, fn] of poolCases(lib, env)) {
-      try {
-        await fn();
-        results.push({ name, ok: true });
-      } catch (error) {
-        results.push({ name, ok: false, error: String(error?.stack ?? error) });
-      }
-    }
-    return Response.json(results);
+    return casesResponse(poolCases(lib, env));
   },
 };

@@ -18,10 +18,10 @@ export function freePort() {
 }
 
 /**
- * Starts `entry` (a Worker module) on workerd in `dir`. `bindings`: text bindings. Resolves
- * to { base, pid, inspectorPort, stop }.
+ * Bundles `entry` (a Worker module) into `dir` as wrangler does: the package resolved with the
+ * `workerd` condition, its .wasm kept a separate module. Resolves to { script, wasm (its name) }.
  */
-export async function startWorkerd({ entry, dir, bindings = {}, probe = '/' }) {
+export async function bundleWorker({ entry, dir }) {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   await esbuild.build({
@@ -35,28 +35,44 @@ export async function startWorkerd({ entry, dir, bindings = {}, probe = '/' }) {
     entryNames: 'worker',
     logLevel: 'warning',
   });
-  const wasm = readdirSync(dir).find((f) => f.endsWith('.wasm'));
-  if (!wasm || !readFileSync(join(dir, 'worker.js'), 'utf8').includes(`"./${wasm}"`)) {
-    throw new Error('the .wasm must stay a separate, imported wasm module');
+  // The main module and the package module (imported when a package is first used).
+  const wasm = readdirSync(dir).filter((f) => f.endsWith('.wasm'));
+  const bundle = readFileSync(join(dir, 'worker.js'), 'utf8');
+  if (wasm.length === 0 || !wasm.every((w) => bundle.includes(`"./${w}"`))) {
+    throw new Error('each .wasm must stay a separate, imported wasm module');
   }
+  return { script: join(dir, 'worker.js'), wasm };
+}
+
+/**
+ * Starts `entry` (a Worker module) on workerd in `dir`. `bindings`: text bindings; `services`:
+ * { BINDING: 'host:port' } service bindings to HTTP servers outside workerd. Resolves to
+ * { base, pid, inspectorPort, stop }.
+ */
+export async function startWorkerd({ entry, dir, bindings = {}, services = {}, probe = '/' }) {
+  const { wasm } = await bundleWorker({ entry, dir });
   const port = await freePort();
   const inspectorPort = await freePort();
-  const textBindings = Object.entries(bindings)
-    .map(([name, text]) => `(name = "${name}", text = "${text}")`)
-    .join(', ');
+  const textBindings = [
+    ...Object.entries(bindings).map(([name, text]) => `(name = "${name}", text = "${text}")`),
+    ...Object.keys(services).map((name) => `(name = "${name}", service = "svc-${name}")`),
+  ].join(', ');
+  const externals = Object.entries(services)
+    .map(([name, address]) => `, (name = "svc-${name}", external = (address = "${address}", http = ()))`)
+    .join('');
   writeFileSync(
     join(dir, 'config.capnp'),
     `using Workerd = import "/workerd/workerd.capnp";
 const config :Workerd.Config = (
   # The production isolate limit is 128 MB: cap V8's heap there, so retaining a body would fail.
   v8Flags = [ "--max-old-space-size=128" ],
-  services = [ (name = "main", worker = .worker) ],
+  services = [ (name = "main", worker = .worker)${externals} ],
   sockets = [ (name = "http", address = "127.0.0.1:${port}", http = (), service = "main") ],
 );
 const worker :Workerd.Worker = (
   modules = [
     (name = "worker.js", esModule = embed "worker.js"),
-    (name = "${wasm}", wasm = embed "${wasm}"),
+    ${wasm.map((w) => `(name = "${w}", wasm = embed "${w}"),`).join('\n    ')}
   ],
   bindings = [ ${textBindings} ],
   compatibilityDate = "2026-11-01",

@@ -29,7 +29,6 @@ export class DecodeSession extends Session {
     this.unit = chunkSize;
     this.#adaptive = 2 * this.#perWorker();
     const message = { header, subkey, offsets };
-    if (this.mode !== 'feed') message.blob = this.shareable.blob;
     this.announce(message);
   }
 

@@ -1,9 +1,9 @@
 // How job tasks (submitStreamingJob: seal, unseal, inflate, deflate, digest over a whole input)
 // run: on workers by message, at most two in flight per worker so each has the next one ready
 // (WorkerJobs), or on the calling thread one at a time where there is no Worker (InlineJobs).
-// Both report to the scheduler through `pool.taskDone(task, result)` and
-// `pool.taskFailed(task, error, { retry })`; results carry the attempt, so a late result of a
-// retried task is ignored.
+// Both report to the scheduler (scheduler.js) through `scheduler.taskDone(task, result)` and
+// `scheduler.taskFailed(task, error, { retry })`; results carry the attempt, so a late result
+// of a retried task is ignored.
 import { errorOf } from '../errors.js';
 import { Operations, errorData } from './ops.js';
 
@@ -26,8 +26,8 @@ export function macrotask() {
 }
 
 export class WorkerJobs {
-  constructor(pool, workers) {
-    this.pool = pool;
+  constructor(scheduler, workers) {
+    this.scheduler = scheduler;
     this.workers = workers;
     this.tasks = new Map(); // task id -> { task, worker }
   }
@@ -79,11 +79,11 @@ export class WorkerJobs {
     if (message.type === 'job-result') {
       worker.stats.jobs += 1;
       worker.stats.bytes += entry.task.bytesIn;
-      this.pool.taskDone(entry.task, { output: message.output, worker: worker.index, runMs });
+      this.scheduler.taskDone(entry.task, { output: message.output, worker: worker.index, runMs });
     } else {
       worker.stats.failed += 1;
       if (message.fatal) this.workers.replace(worker, 'trapped');
-      this.pool.taskFailed(entry.task, message.error, { retry: false });
+      this.scheduler.taskFailed(entry.task, message.error, { retry: false });
     }
   }
 
@@ -93,15 +93,15 @@ export class WorkerJobs {
       if (entry.worker !== worker) continue;
       this.#release(entry);
       worker.stats.failed += 1;
-      this.pool.taskFailed(entry.task, workerFailed(why), { retry: true });
+      this.scheduler.taskFailed(entry.task, workerFailed(why), { retry: true });
     }
   }
 }
 
 /** No Worker: tasks run on the calling thread, one at a time, yielding between pieces. */
 export class InlineJobs {
-  constructor(pool, glue) {
-    this.pool = pool;
+  constructor(scheduler, glue) {
+    this.scheduler = scheduler;
     this.ops = new Operations(glue);
     this.running = null;
     this.cancelled = new Set();
@@ -134,11 +134,11 @@ export class InlineJobs {
         this.counters.bytes += task.bytesIn;
         this.counters.busyTime += runMs;
         this.running = null;
-        this.pool.taskDone(task, { output, worker: 0, runMs });
+        this.scheduler.taskDone(task, { output, worker: 0, runMs });
       } catch (error) {
         this.counters.failed += 1;
         this.running = null;
-        this.pool.taskFailed(task, error, { retry: false });
+        this.scheduler.taskFailed(task, error, { retry: false });
       } finally {
         this.cancelled.delete(task);
       }

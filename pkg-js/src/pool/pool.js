@@ -1,8 +1,8 @@
-// StreamingWorkerPool: workers (workers.js), the job scheduler, and sessions.
+// StreamingWorkerPool: workers (workers.js), the job scheduler (scheduler.js), and sessions.
 //   - Jobs (submitStreamingJob) wait in a priority queue (higher first, submission order among
 //     equals) of bounded size: submitters wait for room (or, with `wait: false`, fail with
 //     QUEUE_FULL). At most maxConcurrentOps run at once, two per worker (jobs.js); a job whose
-//     worker dies is retried once on another, then fails WORKER_FAILED.
+//     worker dies is retried once on another, then fails WORKER_FAILED (scheduler.js).
 //   - Sessions (pool.open, seal({ pool })): one file across the workers, which read and decode
 //     (or seal) its chunks themselves (session.js).
 //   - Transports: 'shared' (a SharedArrayBuffer claim table: workers claim chunks themselves),
@@ -11,42 +11,18 @@ import { WorkerJobs, InlineJobs } from './jobs.js';
 import { WorkerSet } from './workers.js';
 import { ClaimTable, canShareMemory } from './claims.js';
 import { DecodeSession } from './decode-session.js';
-import { Latency, PriorityQueue } from './queue.js';
+import { JobScheduler } from './scheduler.js';
 import { aborted, errorOf, invalid } from '../errors.js';
 import { whenAborted } from '../cancel.js';
-import { checkKey } from '../keys.js';
 import { checkOptions } from '../options.js';
 import { openFileStream } from '../file-stream.js';
 import { fail, loaded, parallelism, ready, runtime } from '../runtime.js';
-import { concatBytes, toByteSource } from '../sources/index.js';
-import { toBytes } from '../sources/to-bytes.js';
+import { openByteSource } from '../sources/index.js';
 
 /** Chunks a claim table can hold at once (across the pool's sessions). */
 const CLAIM_SLOTS = 256;
 /** Reads a test can use to check that no key bytes are left in shared memory. */
 export const SHARED_MEMORY = Symbol.for('novuspack-stream.sharedMemory');
-
-let taskIds = 0;
-
-async function readInput(input, signal) {
-  if (input instanceof Uint8Array) return input;
-  if (typeof Blob !== 'undefined' && input instanceof Blob) {
-    return new Uint8Array(await Promise.race([input.arrayBuffer(), whenAborted(signal)]));
-  }
-  if (typeof ReadableStream !== 'undefined' && input instanceof ReadableStream) {
-    const reader = input.getReader();
-    const parts = [];
-    const stop = whenAborted(signal);
-    stop.catch(() => reader.cancel().catch(() => {}));
-    for (;;) {
-      const { done, value } = await Promise.race([reader.read(), stop]);
-      if (done) break;
-      parts.push(toBytes(value));
-    }
-    return concatBytes(parts);
-  }
-  throw invalid('job.input', input, 'a Blob, Uint8Array or ReadableStream');
-}
 
 export class StreamingWorkerPool {
   #config;
@@ -56,16 +32,15 @@ export class StreamingWorkerPool {
   #starting = null;
   #settings = null;
   #jobs = null;
-  #queue = new PriorityQueue();
-  #waiting = new PriorityQueue(); // submitters waiting for room
-  #reserved = 0;
-  #running = new Set();
-  #seq = 0;
+  #scheduler = new JobScheduler({
+    isRunning: () => this.#state === 'running',
+    settings: () => this.#settings,
+    runner: () => this.#jobs,
+  });
   #streams = 0;
   #streamWaiters = [];
-  #stats = { processed: 0, failed: 0, bytes: 0, retried: 0, chunks: 0 };
-  #queueWait = new Latency();
-  #runTime = new Latency();
+  /** Chunks decoded for pool streams: by the workers (sessions), and by closed local streams. */
+  #chunks = 0;
   /** Pool streams decoded on this thread ('inline', ReadableStream sources): their chunks count. */
   #localStreams = new Set();
   /** The workers (none for 'inline'), the claim table ('shared'), the open sessions. */
@@ -148,7 +123,7 @@ export class StreamingWorkerPool {
       const inline = this.#transportName === 'inline';
       this.#settings = w.poolSettings(this.#config, parallelism(), !inline);
       if (inline) {
-        this.#jobs = new InlineJobs(this, w);
+        this.#jobs = new InlineJobs(this.#scheduler, w);
       } else {
         this.claims = this.#transportName === 'shared' ? ClaimTable.create(CLAIM_SLOTS) : null;
         this.workers = new WorkerSet({
@@ -174,14 +149,14 @@ export class StreamingWorkerPool {
           },
           onReplaced: (worker) => {
             for (const session of this.sessions.values()) session.sendTo(worker);
-            this.wakeDispatch();
+            this.#scheduler.dispatch();
           },
         });
-        this.#jobs = new WorkerJobs(this, this.workers);
+        this.#jobs = new WorkerJobs(this.#scheduler, this.workers);
         await this.workers.start();
       }
       this.#state = 'running';
-      this.wakeDispatch();
+      this.#scheduler.dispatch();
     } catch (error) {
       this.#state = 'new';
       this.#starting = null;
@@ -199,7 +174,7 @@ export class StreamingWorkerPool {
         break;
       case 'chunks': {
         const session = this.sessions.get(message.session);
-        this.#stats.chunks += message.items.length;
+        this.#chunks += message.items.length;
         worker.stats.jobs += message.items.length;
         session?.onChunks(worker, message);
         break;
@@ -217,7 +192,7 @@ export class StreamingWorkerPool {
     this.#jobs.onLost(worker, why);
     for (const session of this.sessions.values()) session.onWorkerLost(worker);
     if (this.#state === 'running' && this.workers.live().length === 0 && this.workers.stopping) {
-      for (const task of this.#queue.drain()) this.#settle(task, errorOf('WORKER_FAILED', String(why)));
+      this.#scheduler.rejectQueued(() => errorOf('WORKER_FAILED', String(why)));
     }
   }
 
@@ -264,8 +239,8 @@ export class StreamingWorkerPool {
     await this.#starting?.catch(() => {});
     this.#state = 'stopping';
     const closed = () => errorOf('CLOSED', 'the pool is stopping');
-    for (const task of this.#queue.drain()) this.#settle(task, closed());
-    for (const waiter of this.#waiting.drain()) waiter.reject(closed());
+    this.#scheduler.rejectQueued(closed);
+    this.#scheduler.rejectWaiting(closed);
     for (const waiter of this.#streamWaiters.splice(0)) waiter.reject(closed());
     for (const session of [...this.sessions.values()]) session.end();
     const grace = signal?.aborted ? 0 : (this.#settings?.workerTimeout ?? 0);
@@ -275,184 +250,17 @@ export class StreamingWorkerPool {
     while (this.#jobs.active() > 0 && Date.now() < deadline && !stopNow) await new Promise((r) => setTimeout(r, 10));
     const left = this.#jobs.active();
     this.workers?.stop();
-    for (const task of [...this.#running]) {
-      this.#settle(task, errorOf(left ? 'TIMEOUT' : 'CLOSED', 'the pool stopped before the job finished'));
-    }
+    this.#scheduler.rejectRunning(() =>
+      errorOf(left ? 'TIMEOUT' : 'CLOSED', 'the pool stopped before the job finished'),
+    );
     this.#state = 'stopped';
-  }
-
-  /** Waits for room in the queue, in priority order (`wait: false`: QUEUE_FULL instead). */
-  #admit(priority, signal, wait) {
-    const capacity = this.#settings.queueCapacity;
-    if (this.#queue.size + this.#reserved < capacity && this.#waiting.size === 0) {
-      this.#reserved += 1;
-      return Promise.resolve();
-    }
-    if (!wait) return Promise.reject(errorOf('QUEUE_FULL', `the job queue is full (${capacity} jobs wait already)`));
-    return new Promise((resolve, reject) => {
-      const waiter = { priority, seq: this.#seq++, resolve, reject };
-      this.#waiting.push(waiter);
-      signal?.addEventListener(
-        'abort',
-        () => {
-          if (this.#waiting.remove(waiter)) reject(aborted(signal.reason));
-        },
-        { once: true },
-      );
-    });
-  }
-
-  #admitWaiting() {
-    const capacity = this.#settings.queueCapacity;
-    while (this.#waiting.size > 0 && this.#queue.size + this.#reserved < capacity) {
-      this.#reserved += 1;
-      this.#waiting.pop().resolve();
-    }
-  }
-
-  /** Queues a task (after admission) and resolves to its result. */
-  #run({ meta, input, priority, signal }) {
-    return new Promise((resolve, reject) => {
-      const task = {
-        id: ++taskIds,
-        seq: this.#seq++,
-        priority,
-        meta,
-        input,
-        bytesIn: input.length,
-        attempt: 0,
-        enqueuedAt: performance.now(),
-        resolve,
-        reject,
-        settled: false,
-      };
-      this.#reserved -= 1;
-      if (signal) {
-        if (signal.aborted) {
-          this.#admitWaiting();
-          reject(aborted(signal.reason));
-          return;
-        }
-        task.onAbort = () => this.#abort(task, signal.reason);
-        signal.addEventListener('abort', task.onAbort, { once: true });
-        task.signal = signal;
-      }
-      this.#queue.push(task);
-      this.wakeDispatch();
-    });
-  }
-
-  #abort(task, reason) {
-    if (task.settled) return;
-    if (this.#queue.remove(task)) {
-      this.#settle(task, aborted(reason));
-      this.#admitWaiting();
-      return;
-    }
-    // Running: the worker stops between pieces.
-    task.cancelled = true;
-    this.#jobs.cancel(task);
-    this.#settle(task, aborted(reason));
-  }
-
-  #settle(task, error, value) {
-    if (task.settled) return;
-    task.settled = true;
-    task.input = null;
-    this.#running.delete(task);
-    task.signal?.removeEventListener('abort', task.onAbort);
-    if (error) task.reject(fail(error));
-    else task.resolve(value);
-  }
-
-  /** Dispatches queued tasks while workers have room and maxConcurrentOps allows. */
-  wakeDispatch() {
-    if (this.#state !== 'running') return;
-    const limit = this.#settings.maxConcurrentOps || Infinity;
-    while (this.#queue.size > 0 && this.#running.size < Math.min(limit, this.#jobs.capacity())) {
-      const task = this.#queue.pop();
-      task.startedAt = performance.now();
-      this.#running.add(task);
-      if (!this.#jobs.send(task)) {
-        this.#running.delete(task);
-        this.#queue.push(task);
-        break;
-      }
-    }
-    this.#admitWaiting();
-  }
-
-  // ----- called by the job runners -----
-
-  taskDone(task, result) {
-    this.#running.delete(task);
-    if (!task.settled) {
-      this.#stats.processed += 1;
-      this.#stats.bytes += task.bytesIn;
-      this.#queueWait.add(task.startedAt - task.enqueuedAt);
-      this.#runTime.add(result.runMs ?? performance.now() - task.startedAt);
-      this.#settle(task, null, result);
-    }
-    this.wakeDispatch();
-  }
-
-  taskFailed(task, error, { retry }) {
-    this.#running.delete(task);
-    if (!task.settled) {
-      if (retry && task.attempt === 0 && !task.cancelled && this.#state === 'running') {
-        // Once more, on another (or a fresh) worker.
-        task.attempt += 1;
-        this.#stats.retried += 1;
-        this.#queue.push(task);
-      } else {
-        this.#stats.failed += 1;
-        this.#settle(task, error);
-      }
-    }
-    this.wakeDispatch();
   }
 
   // ----- public work -----
 
   /** Runs a job on a worker; resolves to its result. */
   async submitStreamingJob(job) {
-    if (job === null || typeof job !== 'object') throw invalid('job', job, 'an object');
-    const ops = ['seal', 'unseal', 'inflate', 'deflate', 'digest'];
-    if (!ops.includes(job.op)) throw invalid('job.op', job.op, ops.map((o) => `'${o}'`).join(', '));
-    const priority = job.priority ?? 0;
-    if (typeof priority !== 'number' || !Number.isFinite(priority))
-      throw invalid('job.priority', priority, 'a finite number');
-    if (job.signal !== undefined && !(job.signal instanceof AbortSignal))
-      throw invalid('job.signal', job.signal, 'an AbortSignal');
-    if (job.wait !== undefined && typeof job.wait !== 'boolean') throw invalid('job.wait', job.wait, 'a boolean');
-    const options = checkOptions(job.options, 'job', 'the job options');
-    const key = checkKey(options.key, 'options.key');
-    if (job.signal?.aborted) throw aborted(job.signal.reason);
-    await this.#ensureRunning();
-    const started = performance.now();
-    await this.#admit(priority, job.signal, job.wait ?? true);
-    let input;
-    try {
-      input = await readInput(job.input, job.signal);
-    } catch (error) {
-      this.#reserved -= 1;
-      this.#admitWaiting();
-      throw fail(error);
-    }
-    const meta = {
-      op: job.op,
-      key: key ? key.slice() : undefined,
-      options: { compress: options.compress, chunkSize: options.chunkSize, memoryLimit: options.memoryLimit },
-    };
-    const result = await this.#run({ meta, input, priority, signal: job.signal });
-    return {
-      id: job.id ?? `job-${taskIds}`,
-      output: result.output,
-      bytesIn: input.length,
-      bytesOut: result.output.length,
-      worker: result.worker,
-      elapsed: performance.now() - started,
-    };
+    return this.#scheduler.submit(job, () => this.#ensureRunning());
   }
 
   async #ensureRunning() {
@@ -472,17 +280,25 @@ export class StreamingWorkerPool {
       throw invalid('chunkProcessingMode', mode, '0 (Sequential), 1 (Parallel) or 2 (Adaptive)');
     const releaseStream = await this.#streamSlot(options.signal);
     let session = null;
+    let bytes = null;
     try {
-      const bytes = toByteSource(source, { size: options.size });
-      if (this.#transportName !== 'inline' && bytes.randomAccess) session = new DecodeSession(this, bytes, mode);
       const timeout = options.timeout ?? this.#settings.streamTimeout;
+      // Opened first: an httpSource learns its size (and validator) here, so that the workers
+      // can be handed what they need to fetch their own ranges.
+      bytes = await openByteSource(source, {
+        size: options.size,
+        memoryLimit: options.memoryLimit,
+        signal: options.signal,
+        timeout,
+      });
+      if (this.#transportName !== 'inline' && bytes.randomAccess) session = new DecodeSession(this, bytes, mode);
       const { chunkProcessingMode, priority, ...streamOptions } = options;
       let stream = null;
       stream = await openFileStream(bytes, timeout === undefined ? streamOptions : { ...streamOptions, timeout }, {
         decoder: session ?? undefined,
         onClose: () => {
           session?.end();
-          if (stream && this.#localStreams.delete(stream)) this.#stats.chunks += stream.getStats().chunksRead;
+          if (stream && this.#localStreams.delete(stream)) this.#chunks += stream.getStats().chunksRead;
           releaseStream();
         },
         kind: 'poolStream',
@@ -492,6 +308,7 @@ export class StreamingWorkerPool {
       return stream;
     } catch (error) {
       session?.end();
+      bytes?.close();
       releaseStream();
       throw fail(error);
     }
@@ -547,25 +364,26 @@ export class StreamingWorkerPool {
       for (let slot = 0; slot < this.claims.slots; slot++) owners.add(this.claims.owner(slot));
       for (const w of workers) if (owners.has(this.workers.workers[w.id]?.incarnation)) w.active = true;
     }
-    let chunks = this.#stats.chunks;
+    let chunks = this.#chunks;
     for (const stream of this.#localStreams) if (!stream.closed) chunks += stream.getStats().chunksRead;
+    const jobs = this.#scheduler.stats();
     return {
       isRunning: this.#state === 'running',
       transport: this.#transportName,
       totalWorkers: this.workers ? this.workers.live().length : this.#jobs ? 1 : 0,
       activeWorkers: workers.filter((w) => w.active).length,
-      jobsProcessed: this.#stats.processed + chunks,
-      jobsFailed: this.#stats.failed,
-      jobsRetried: this.#stats.retried,
+      jobsProcessed: jobs.processed + chunks,
+      jobsFailed: jobs.failed,
+      jobsRetried: jobs.retried,
       chunksProcessed: chunks,
-      jobsInQueue: this.#queue.size,
-      jobsRunning: this.#running.size,
-      jobsWaitingForRoom: this.#waiting.size,
+      jobsInQueue: jobs.queued,
+      jobsRunning: jobs.running,
+      jobsWaitingForRoom: jobs.waiting,
       sessions: this.sessions.size,
-      bytesProcessed: this.#stats.bytes,
+      bytesProcessed: jobs.bytes,
       workers,
-      queueWait: this.#queueWait.summary(),
-      runTime: this.#runTime.summary(),
+      queueWait: jobs.queueWait,
+      runTime: jobs.runTime,
     };
   }
 }

@@ -7,7 +7,7 @@
 // batch's buffer is transferred to a worker.
 import { aborted, errorOf } from '../errors.js';
 import { fail, ready, sync } from '../runtime.js';
-import { toByteSource } from '../sources/index.js';
+import { openByteSource } from '../sources/index.js';
 import { BATCH_BYTES, Session, readError } from './session.js';
 
 export function sealWithPool(source, options, pool) {
@@ -42,7 +42,7 @@ export function sealWithPool(source, options, pool) {
       await pool.start();
       await ready();
       if (options.signal?.aborted) throw aborted(options.signal.reason);
-      bytes = toByteSource(source);
+      bytes = await openByteSource(source, { signal: options.signal });
       if (options.size !== undefined && bytes.size !== null && options.size !== bytes.size) {
         throw errorOf('SIZE_MISMATCH', `the declared size is ${options.size} bytes but the source has ${bytes.size}`, {
           field: 'size',
@@ -74,7 +74,7 @@ class SealSession extends Session {
   #unlisten = () => {};
 
   constructor(pool, source, sealer, options) {
-    // Workers read a Blob of known size themselves; every other source is read here.
+    // Workers read a Blob of known size or an httpSource themselves; every other source is read here.
     const shareable = source.size !== null ? (source.shareable?.() ?? null) : null;
     super(pool, { kind: 'seal', source, shareable });
     this.#sealer = sealer;
@@ -82,7 +82,6 @@ class SealSession extends Session {
     this.#count = sealer.chunkCount ?? null;
     this.unit = sealer.chunkSize;
     const message = { header: sealer.headerBytes(), subkey: sealer.subkey(), level: sealer.level };
-    if (this.mode !== 'feed') message.blob = this.shareable.blob;
     this.announce(message);
     const signal = options.signal;
     if (signal) {

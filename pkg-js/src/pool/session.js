@@ -1,6 +1,7 @@
 // A session: one sealed file opened (or sealed) across the pool's workers. The calling thread
 // says which chunks it wants; the workers get what they need once (session.js sends it:
-// header, subkey, record offsets, the Blob) and do the rest:
+// header, subkey, record offsets, the source's shareable() data: a Blob, or an httpSource's URL,
+// headers and validator) and do the rest:
 //   'claim'  (shared transport, a source workers can read): wanted chunks are published in the
 //            claim table; workers claim them themselves, read and decode.
 //   'assign' (message transport, a source workers can read): chunk numbers go to the least
@@ -62,6 +63,7 @@ export class Session {
       kind: this.kind,
       claim: this.mode === 'claim',
       unit: this.unit,
+      source: this.mode === 'feed' ? null : this.shareable,
       ...message,
     };
     this.transfer = transfer;

@@ -4,7 +4,8 @@
 //   - jobs: whole-input ops (ops.js), one at a time, stopping between pieces when cancelled;
 //   - sessions: one sealed file being opened (or sealed) across the pool. The worker gets, once,
 //     the authenticated header, the per-file subkey (never the caller's key), the record offsets
-//     and, when it can read the source itself, the Blob; then it claims chunks (or is assigned
+//     and, when it can read the source itself, the Blob or the httpSource's URL, headers and
+//     validator (it fetches its own ranges); then it claims chunks (or is assigned
 //     them), reads their bytes, decodes into its own memory and transfers the results back,
 //     several per message when they are ready together. While it decodes one batch, the read of
 //     the next is already in flight.
@@ -14,6 +15,7 @@ import { initSync } from '../../dist/wasm/novuspack_stream.js';
 import * as glue from '../../dist/wasm/novuspack_stream.js';
 import { Operations, errorData } from './ops.js';
 import { ClaimTable } from './claims.js';
+import { fetchRange } from '../sources/http-fetch.js';
 
 /** Bytes of records (or plaintext) a worker reads and decodes per batch, about. */
 const BATCH_BYTES = 1024 * 1024;
@@ -108,13 +110,20 @@ export function runWorker({ post, listen, yieldNow }) {
     }
     const parts = [];
     for (const group of groups) {
-      const bytes = new Uint8Array(await session.blob.slice(group.start, group.end).arrayBuffer());
+      const bytes = await readShared(session, group.start, group.end);
       for (const item of group.items) {
         const [start, end] = range(session, item);
         parts.push(bytes.subarray(start - group.start, end - group.start));
       }
     }
     return { session, items, parts };
+  }
+
+  /** Bytes [start, end) of the session's source, read here: a Blob slice, or a ranged GET. */
+  async function readShared(session, start, end) {
+    const { source } = session;
+    if (source.kind === 'http') return fetchRange(source, start, end, { signal: session.abort.signal });
+    return new Uint8Array(await source.blob.slice(start, end).arrayBuffer());
   }
 
   /** Decodes (or seals) a fetched batch and sends the results back. */
@@ -208,7 +217,9 @@ export function runWorker({ post, listen, yieldNow }) {
       id: message.id,
       kind: message.kind,
       codec,
-      blob: message.blob ?? null,
+      source: message.source ?? null,
+      // Ends this session's requests in flight when it ends.
+      abort: new AbortController(),
       offsets: message.offsets ?? null,
       level: message.level ?? 0,
       unit: message.unit,
@@ -223,6 +234,7 @@ export function runWorker({ post, listen, yieldNow }) {
     const session = sessions.get(id);
     if (!session) return;
     session.ended = true;
+    session.abort.abort();
     sessions.delete(id);
     known.delete(id);
     session.codec.free();

@@ -11,6 +11,11 @@ export class BytesSource {
     this.#length = bytes.length;
   }
 
+  /** The bytes themselves (a window of them is a subarray). */
+  bytes() {
+    return this.#bytes;
+  }
+
   get size() {
     return this.#length;
   }

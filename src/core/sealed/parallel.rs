@@ -1,9 +1,11 @@
 //! Sealing with the chunks sealed elsewhere (a worker pool): this side makes the header (and
 //! with it the per-file subkey the workers get), takes the sealed records back in order,
 //! checks them against what was asked, and writes the index and footer. Workers seal chunks
-//! with [`ChunkCodec::with_subkey`] and [`ChunkCodec::seal_chunk`].
+//! with [`ChunkCodec::seal_chunk`] on a clone of [`ParallelSealer::codec`] (natively), or on a
+//! session codec made from its header bytes and subkey (the wasm boundary's
+//! `WasmChunkCodec.fromSession`).
 
-use super::{check_chunk_count, ChunkCodec, RecordPrefix, SealOptions, HEADER_LEN, PREFIX_LEN};
+use super::{check_chunk_count, ChunkCodec, RecordPrefix, SealOptions, PREFIX_LEN};
 use crate::core::error::{err, ErrorCode, Result, StreamError};
 
 /// The writer side of a parallel seal.
@@ -18,20 +20,21 @@ pub struct ParallelSealer {
 }
 
 impl ParallelSealer {
-    /// A sealer with these options (a fresh salt, hence subkey, unless one is set).
+    /// A sealer with these options (a fresh salt, hence subkey and nonces).
     pub fn new(options: &SealOptions) -> Result<ParallelSealer> {
-        let codec = ChunkCodec::new(options.header()?, options.key.as_ref())?;
+        let codec = ChunkCodec::sealing(options.header()?, options.key.as_ref())?;
         Ok(ParallelSealer {
+            bytes_out: codec.header_len() as u64,
             codec,
             record_lens: Vec::new(),
             bytes_in: 0,
-            bytes_out: HEADER_LEN as u64,
             last_seen: false,
             finished: false,
         })
     }
 
-    /// The codec: header bytes, chunk size and the subkey workers seal with.
+    /// The codec: header bytes, chunk size and the subkey workers seal with (clone it to seal
+    /// chunks elsewhere).
     pub fn codec(&self) -> &ChunkCodec {
         &self.codec
     }
@@ -44,7 +47,8 @@ impl ParallelSealer {
     /// Takes the record of the next chunk (`chunk` must be the next number) sealed from
     /// `plain_len` plaintext bytes: checks that it is the record asked for (its prefix, its
     /// last flag) and that the plaintext adds up (full chunks before the last, never past the
-    /// declared length, at most the format's chunk count).
+    /// declared length, at most the format's chunk count: a chunk that is not the last must
+    /// leave room for one).
     pub fn accept(&mut self, chunk: u64, plain_len: usize, record: &[u8]) -> Result<()> {
         if self.finished || self.last_seen {
             return Err(err(ErrorCode::Corrupted, format!("chunk {chunk} comes after the last chunk")));
@@ -56,12 +60,12 @@ impl ParallelSealer {
                 format!("chunk {chunk} was given where {expected} comes next"),
             ));
         }
-        check_chunk_count(expected + 1)?;
         let chunk_size = self.codec.chunk_size();
         if plain_len > chunk_size || record.len() < PREFIX_LEN + self.codec.overhead() {
             return Err(err(ErrorCode::Corrupted, format!("chunk {chunk}: the record does not fit the chunk size")));
         }
         let prefix = RecordPrefix::parse(record[..PREFIX_LEN].try_into().expect("length checked"));
+        check_chunk_count(expected + if prefix.last { 1 } else { 2 })?;
         if prefix.payload_len as usize != record.len() - PREFIX_LEN {
             return Err(err(
                 ErrorCode::Corrupted,
@@ -81,7 +85,10 @@ impl ParallelSealer {
             }
         }
         self.bytes_in = total;
-        self.bytes_out += record.len() as u64;
+        self.bytes_out = self
+            .bytes_out
+            .checked_add(record.len() as u64)
+            .ok_or_else(|| err(ErrorCode::InvalidArgument, "the sealed file is too large"))?;
         self.last_seen = prefix.last;
         self.record_lens.push(u32::try_from(record.len()).expect("records are bounded by the chunk size"));
         Ok(())
@@ -101,7 +108,7 @@ impl ParallelSealer {
             return Err(err(ErrorCode::Closed, "the sealer has already finished"));
         }
         self.finished = true;
-        let (mut index, footer) = self.codec.seal_index(self.bytes_in, &self.record_lens, self.bytes_out);
+        let (mut index, footer) = self.codec.seal_index(self.bytes_in, &self.record_lens, self.bytes_out)?;
         index.extend_from_slice(&footer.to_bytes());
         self.bytes_out += index.len() as u64;
         Ok(index)
@@ -120,11 +127,13 @@ mod tests {
     use super::*;
     use crate::core::compress::ChunkCompressor;
     use crate::core::crypto::Key;
-    use crate::core::sealed::{Opener, Sealer};
+    use crate::core::sealed::Opener;
 
     fn seal_parallel(data: &[u8], options: &SealOptions) -> Result<Vec<u8>> {
         let mut sealer = ParallelSealer::new(options)?;
-        let worker = ChunkCodec::with_subkey(sealer.codec().header().clone(), sealer.codec().subkey())?;
+        // A worker's session, as the wasm boundary makes it from the header bytes and subkey.
+        let header = crate::core::sealed::Header::parse(sealer.codec().header_bytes())?;
+        let worker = ChunkCodec::session(header, sealer.codec().subkey())?;
         let mut compressor = options.level.map(ChunkCompressor::new).transpose()?;
         let mut out = sealer.codec().header_bytes().to_vec();
         let size = sealer.codec().chunk_size();
@@ -132,7 +141,7 @@ mod tests {
         let mut record = Vec::new();
         for (i, piece) in pieces.iter().enumerate() {
             let last = i + 1 == pieces.len();
-            worker.seal_chunk(i as u64, last, piece, compressor.as_mut(), &mut record);
+            worker.seal_chunk(i as u64, last, piece, compressor.as_mut(), &mut record)?;
             sealer.accept(i as u64, piece.len(), &record)?;
             out.extend_from_slice(&record);
         }
@@ -156,10 +165,11 @@ mod tests {
                 }
                 opener.finish().unwrap();
                 assert_eq!(plain, data);
-                // The same layout as the sequential sealer (salt aside).
-                let salt = opener.header().unwrap().salt;
-                let sequential = Sealer::seal_all(&SealOptions { salt: Some(salt), ..options.clone() }, &data).unwrap();
-                assert_eq!(sequential.len(), sealed.len());
+                // The same bytes as the sequential sealer with the same header.
+                let header = opener.header().unwrap().clone();
+                assert_eq!(header.version, crate::core::sealed::VERSION);
+                let sequential = crate::core::sealed::hazmat::seal_with_header(&options, header, &data).unwrap();
+                assert_eq!(sequential, sealed);
             }
         }
     }
@@ -177,11 +187,11 @@ mod tests {
     fn records_out_of_order_or_after_the_last_are_refused() {
         let options = SealOptions { chunk_size: Some(64), ..Default::default() };
         let mut sealer = ParallelSealer::new(&options).unwrap();
-        let codec = ChunkCodec::with_subkey(sealer.codec().header().clone(), None).unwrap();
+        let codec = sealer.codec().clone();
         let mut record = Vec::new();
-        codec.seal_chunk(1, false, &[1; 64], None, &mut record);
+        codec.seal_chunk(1, false, &[1; 64], None, &mut record).unwrap();
         assert!(sealer.accept(1, 64, &record).is_err(), "chunk 1 before chunk 0");
-        codec.seal_chunk(0, true, &[1; 10], None, &mut record);
+        codec.seal_chunk(0, true, &[1; 10], None, &mut record).unwrap();
         sealer.accept(0, 10, &record).unwrap();
         assert!(sealer.accept(1, 10, &record).is_err(), "after the last");
         assert!(sealer.finish().is_ok());

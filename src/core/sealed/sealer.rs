@@ -2,12 +2,13 @@
 //! writes the last chunk, the index and the footer. Output per `update` call is bounded by
 //! one chunk record, whatever the input size.
 
-use super::{check_chunk_count, check_chunk_size, ChunkCodec, Header, DEFAULT_CHUNK_SIZE, FOOTER_LEN, HEADER_LEN};
+use super::{check_chunk_count, check_chunk_size, ChunkCodec, Header, DEFAULT_CHUNK_SIZE, FOOTER_LEN, VERSION};
 use crate::core::compress::{ChunkCompressor, Progress, DEFAULT_LEVEL};
 use crate::core::crypto::{random_bytes, Key};
 use crate::core::error::{err, ErrorCode, Result, StreamError};
 
-/// How to seal.
+/// How to seal. The per-file salt is always fresh from the platform CSPRNG (a chosen salt
+/// would reuse nonces: `hazmat` has it, for test vectors).
 #[derive(Clone, Debug, Default)]
 pub struct SealOptions {
     /// Encrypt with ChaCha20-Poly1305 under a subkey of this key.
@@ -18,9 +19,6 @@ pub struct SealOptions {
     pub chunk_size: Option<usize>,
     /// The total plaintext length, if known up front: written to the header and enforced.
     pub total_len: Option<u64>,
-    /// The per-file salt; `None` draws it from the platform CSPRNG (set it only for
-    /// reproducible test vectors).
-    pub salt: Option<[u8; 16]>,
 }
 
 impl SealOptions {
@@ -29,23 +27,29 @@ impl SealOptions {
         SealOptions { level: Some(DEFAULT_LEVEL), ..Default::default() }
     }
 
-    /// The header these options produce (with a fresh salt unless one is set).
+    /// The header these options produce, with a fresh salt (its key commitment is filled in
+    /// by the sealer, which has the key).
     pub fn header(&self) -> Result<Header> {
+        let mut salt = [0u8; 16];
+        random_bytes(&mut salt)?;
+        self.header_with(salt, VERSION)
+    }
+
+    /// The header with this salt and version (crate-private: `hazmat` and the sealers).
+    pub(crate) fn header_with(&self, salt: [u8; 16], version: u8) -> Result<Header> {
         let chunk_size = check_chunk_size(self.chunk_size.unwrap_or(DEFAULT_CHUNK_SIZE as usize))?;
-        let salt = match self.salt {
-            Some(salt) => salt,
-            None => {
-                let mut salt = [0u8; 16];
-                random_bytes(&mut salt)?;
-                salt
-            }
-        };
+        if let Some(total) = self.total_len {
+            // A declared length too large for the chunk size fails now, not after streaming.
+            check_chunk_count(total.div_ceil(u64::from(chunk_size)))?;
+        }
         Ok(Header {
+            version,
             compressed: self.level.is_some(),
             encrypted: self.key.is_some(),
             chunk_size,
             total_len: self.total_len,
             salt,
+            commitment: None,
         })
     }
 }
@@ -65,11 +69,15 @@ pub struct Sealer {
 }
 
 impl Sealer {
-    /// A sealer with these options.
+    /// A sealer with these options (a fresh salt, so fresh nonces; format [`VERSION`]).
     pub fn new(options: &SealOptions) -> Result<Sealer> {
-        let header = options.header()?;
+        Sealer::with_header(options, options.header()?)
+    }
+
+    /// A sealer that writes this header (crate-private: `hazmat` and [`Sealer::new`]).
+    pub(crate) fn with_header(options: &SealOptions, header: Header) -> Result<Sealer> {
         let compressor = options.level.map(ChunkCompressor::new).transpose()?;
-        let codec = ChunkCodec::new(header, options.key.as_ref())?;
+        let codec = ChunkCodec::sealing(header, options.key.as_ref())?;
         Ok(Sealer {
             pending: Vec::with_capacity(codec.chunk_size()),
             record: Vec::with_capacity(codec.max_record_len()),
@@ -123,7 +131,7 @@ impl Sealer {
                 }
                 // This chunk and at least the last one after it.
                 check_chunk_count(self.record_lens.len() as u64 + 2)?;
-                progress.produced += self.seal_pending(false, out);
+                progress.produced += self.seal_pending(false, out)?;
                 sealed_one = true;
             }
             let take = (chunk_size - self.pending.len()).min(rest.len());
@@ -148,8 +156,8 @@ impl Sealer {
         }
         self.finished = true;
         self.write_header(out);
-        self.seal_pending(true, out);
-        let (index, footer) = self.codec.seal_index(self.bytes_in, &self.record_lens, self.bytes_out);
+        self.seal_pending(true, out)?;
+        let (index, footer) = self.codec.seal_index(self.bytes_in, &self.record_lens, self.bytes_out)?;
         out.extend_from_slice(&index);
         out.extend_from_slice(&footer.to_bytes());
         self.bytes_out += (index.len() + FOOTER_LEN) as u64;
@@ -181,18 +189,18 @@ impl Sealer {
         }
         self.header_written = true;
         out.extend_from_slice(self.codec.header_bytes());
-        self.bytes_out += HEADER_LEN as u64;
-        HEADER_LEN
+        self.bytes_out += self.codec.header_len() as u64;
+        self.codec.header_len()
     }
 
-    fn seal_pending(&mut self, last: bool, out: &mut Vec<u8>) -> usize {
+    fn seal_pending(&mut self, last: bool, out: &mut Vec<u8>) -> Result<usize> {
         let index = self.record_lens.len() as u64;
-        self.codec.seal_chunk(index, last, &self.pending, self.compressor.as_mut(), &mut self.record);
+        self.codec.seal_chunk(index, last, &self.pending, self.compressor.as_mut(), &mut self.record)?;
         self.pending.clear();
         out.extend_from_slice(&self.record);
         self.record_lens.push(u32::try_from(self.record.len()).expect("records are bounded by the chunk size"));
         self.bytes_out += self.record.len() as u64;
-        self.record.len()
+        Ok(self.record.len())
     }
 }
 

@@ -1,10 +1,12 @@
-//! The byte layer under a stream's decoders: the source's stored bytes, or NovusPack v1
-//! ChaCha20-Poly1305 framing verified once and then decrypted by range.
+//! The byte layer under a stream's decoders: the source's stored bytes, or a range of them
+//! under an AEAD with one tag for the whole range (NovusPack v1 framing; an encrypted package
+//! entry), verified once and then decrypted by range through the cipher's counter.
 //!
-//! v1 framing has one tag for the whole file. On a random-access source the verification pass
-//! also records [`BlockTags`] of the ciphertext, and every later read checks the blocks it
-//! touches against them before decrypting: bytes that changed after verification are an error,
-//! never plaintext. A sequential source is verified whole in memory (within the memory limit).
+//! One tag for the whole range means that after the verification pass a random-access reader
+//! re-reads ciphertext it can no longer check against that tag. So the pass also records
+//! [`BlockTags`] of the ciphertext, and every later read checks the blocks it touches before
+//! decrypting: bytes that changed after verification are an error, never plaintext. A
+//! sequential source is verified whole in memory instead (within the memory limit).
 
 use std::time::Duration;
 
@@ -14,21 +16,42 @@ use super::sequential::{InputBuf, SeqState};
 use super::{err, memory_limit, to_usize, ChunkDecoder, ErrorCode, FileStream, Result, Source};
 use crate::core::block_tags::{BlockTags, TAG_BLOCK};
 use crate::core::crypto::{
-    v1_apply_keystream, v1_decrypt_in_place, Key, V1Verifier, TAG_LEN, V1_MAX_CIPHERTEXT, V1_NONCE_LEN, V1_OVERHEAD,
+    v1_apply_keystream, v1_decrypt_in_place, v1_too_large, Key, V1Verifier, TAG_LEN, V1_MAX_CIPHERTEXT, V1_NONCE_LEN,
+    V1_OVERHEAD,
 };
 
 /// Most bytes a sequential v1 source is buffered to without a memory limit.
 pub(super) const DEFAULT_V1_BUFFER_LIMIT: u64 = 256 * 1024 * 1024;
 
-/// NovusPack v1 framing, verified.
-pub(super) struct V1Base {
-    key: Key,
-    nonce: [u8; V1_NONCE_LEN],
-    len: u64,
-    held: V1Held,
+/// A stream cipher whose tag has verified: decrypts any range through its counter.
+pub(super) trait RangeCipher {
+    /// XORs the keystream for ciphertext bytes from `offset` (0 = the range's first) into `buf`.
+    fn apply_keystream(&self, offset: u64, buf: &mut [u8]);
 }
 
-enum V1Held {
+/// NovusPack v1 framing's ChaCha20.
+struct V1Cipher {
+    key: Key,
+    nonce: [u8; V1_NONCE_LEN],
+}
+
+impl RangeCipher for V1Cipher {
+    fn apply_keystream(&self, offset: u64, buf: &mut [u8]) {
+        v1_apply_keystream(&self.key, &self.nonce, offset, buf);
+    }
+}
+
+/// A verified AEAD range of the source.
+pub(super) struct CipherBase {
+    cipher: Box<dyn RangeCipher>,
+    /// Stored offset of the first ciphertext byte.
+    start: u64,
+    len: u64,
+    held: Held,
+    kind: &'static str,
+}
+
+enum Held {
     /// Random-access source: ciphertext is re-read, and checked against these tags.
     Tags(Box<BlockTags>),
     /// Sequential source: the verified plaintext, held whole.
@@ -37,28 +60,33 @@ enum V1Held {
 
 pub(super) enum Base {
     Stored,
-    V1(Box<V1Base>),
+    Cipher(Box<CipherBase>),
 }
 
 impl Base {
     pub(super) fn kind(&self) -> &'static str {
         match self {
             Base::Stored => "plain",
-            Base::V1(_) => "v1",
+            Base::Cipher(c) => c.kind,
         }
     }
 
     pub(super) fn is_encrypted(&self) -> bool {
-        matches!(self, Base::V1(_))
+        matches!(self, Base::Cipher(_))
     }
 
     /// Logical length, when the base knows it.
     pub(super) fn len(&self) -> Option<u64> {
         match self {
             Base::Stored => None,
-            Base::V1(v1) => Some(v1.len),
+            Base::Cipher(c) => Some(c.len),
         }
     }
+}
+
+/// What a verification pass checks besides the tag (a package entry's StoredChecksum).
+pub(super) trait PassCheck {
+    fn update(&mut self, bytes: &[u8]);
 }
 
 impl<S: Source, D: ChunkDecoder> FileStream<S, D> {
@@ -70,17 +98,17 @@ impl<S: Source, D: ChunkDecoder> FileStream<S, D> {
                 self.count(|k| k.stored_bytes_read += n as u64);
                 Ok(n)
             }
-            Base::V1(v1) => {
-                if offset >= v1.len {
+            Base::Cipher(c) => {
+                if offset >= c.len {
                     return Ok(0);
                 }
-                let n = into.len().min(to_usize(v1.len - offset));
-                match &v1.held {
-                    V1Held::Plaintext(plain) => {
+                let n = into.len().min(to_usize(c.len - offset));
+                match &c.held {
+                    Held::Plaintext(plain) => {
                         let at = to_usize(offset);
                         into[..n].copy_from_slice(&plain[at..at + n]);
                     }
-                    V1Held::Tags(tags) => self.v1_read_checked(v1, tags, offset, &mut into[..n]).await?,
+                    Held::Tags(tags) => self.read_checked(c, tags, offset, &mut into[..n]).await?,
                 }
                 Ok(n)
             }
@@ -89,7 +117,11 @@ impl<S: Source, D: ChunkDecoder> FileStream<S, D> {
 
     /// Reads the whole tag blocks around `[offset, offset + into.len())`, checks them, and only
     /// then decrypts the part asked for.
-    async fn v1_read_checked(&self, v1: &V1Base, tags: &BlockTags, offset: u64, into: &mut [u8]) -> Result<()> {
+    async fn read_checked(&self, c: &CipherBase, tags: &BlockTags, offset: u64, into: &mut [u8]) -> Result<()> {
+        if into.is_empty() {
+            // Nothing to check (and `offset + len - 1` below needs a byte).
+            return Ok(());
+        }
         let first = offset / TAG_BLOCK as u64;
         let last = (offset + into.len() as u64 - 1) / TAG_BLOCK as u64;
         let mut block_buf: Option<Buf> = None;
@@ -102,7 +134,7 @@ impl<S: Source, D: ChunkDecoder> FileStream<S, D> {
             let into_part = &mut into[done..done + to_usize(want_end - want_start)];
             if want_start == range.start && want_end == range.end {
                 // The whole block is asked for: read, check and decrypt it in place.
-                self.read_exact_at(V1_NONCE_LEN as u64 + range.start, into_part).await?;
+                self.read_exact_at(c.start + range.start, into_part).await?;
                 tags.check(block, into_part)?;
             } else {
                 let buf = match &mut block_buf {
@@ -110,12 +142,12 @@ impl<S: Source, D: ChunkDecoder> FileStream<S, D> {
                     None => block_buf.insert(self.buffer(TAG_BLOCK)?),
                 };
                 let whole = &mut buf[..block_len];
-                self.read_exact_at(V1_NONCE_LEN as u64 + range.start, whole).await?;
+                self.read_exact_at(c.start + range.start, whole).await?;
                 tags.check(block, whole)?;
                 let from = to_usize(want_start - range.start);
                 into_part.copy_from_slice(&whole[from..from + into_part.len()]);
             }
-            v1_apply_keystream(&v1.key, &v1.nonce, want_start, into_part);
+            c.cipher.apply_keystream(want_start, into_part);
             done += into_part.len();
         }
         self.count(|k| k.decrypted_bytes += into.len() as u64);
@@ -131,17 +163,17 @@ impl<S: Source, D: ChunkDecoder> FileStream<S, D> {
         Ok(())
     }
 
-    /// One pass over a random-access v1 source computing the tag (and the block tags later
-    /// reads are checked against); nothing is released unless it matches.
-    pub(super) async fn verify_v1(&self, key: Key, deadline: Option<Duration>) -> Result<V1Base> {
-        let stored = self.source.stored_len().unwrap_or(0);
-        if stored < V1_OVERHEAD {
-            return Err(err(ErrorCode::Truncated, "v1 data is shorter than its nonce and tag"));
-        }
-        let len = stored - V1_OVERHEAD;
-        if len > V1_MAX_CIPHERTEXT {
-            return Err(err(ErrorCode::UnsupportedAlgorithm, "v1 data is larger than ChaCha20's 256 GiB limit"));
-        }
+    /// One pass over the ciphertext `[start, start + len)` of a random-access source: each piece
+    /// goes to `verify` (the tag computation) and to `check`, and block tags are made for later
+    /// reads. The caller then checks the tag; nothing is released before it does.
+    pub(super) async fn verify_pass(
+        &self,
+        start: u64,
+        len: u64,
+        deadline: Option<Duration>,
+        mut verify: impl FnMut(&[u8]),
+        mut check: Option<&mut dyn PassCheck>,
+    ) -> Result<BlockTags> {
         let tags_memory = BlockTags::memory_for(len);
         let limit = self.config.memory_limit;
         if limit > 0 && tags_memory + TAG_BLOCK as u64 > limit {
@@ -149,36 +181,65 @@ impl<S: Source, D: ChunkDecoder> FileStream<S, D> {
                 limit,
                 tags_memory + TAG_BLOCK as u64,
                 &format!(
-                    "checking {len} bytes of v1 data on every read ({tags_memory} bytes of block tags and a block)"
+                    "checking {len} bytes of ciphertext on every read ({tags_memory} bytes of block tags and a block)"
                 ),
             ));
         }
-        let mut nonce = [0u8; V1_NONCE_LEN];
-        self.read_exact_at(0, &mut nonce).await?;
-        let mut verifier = V1Verifier::new(&key, &nonce);
         let mut tags = BlockTags::new()?;
         let mut buf = self.buffer(self.buffer_size.min(to_usize(len)).max(1))?;
         let mut offset = 0u64;
         while offset < len {
             self.check(deadline)?;
             let n = to_usize(len - offset).min(buf.len());
-            self.read_exact_at(V1_NONCE_LEN as u64 + offset, &mut buf[..n]).await?;
-            verifier.update(&buf[..n]);
+            self.read_exact_at(start + offset, &mut buf[..n]).await?;
+            verify(&buf[..n]);
             tags.update(&buf[..n]);
+            if let Some(check) = check.as_deref_mut() {
+                check.update(&buf[..n]);
+            }
             offset += n as u64;
         }
-        drop(buf);
         tags.finish();
+        Ok(tags)
+    }
+
+    /// A verified range as a base: later reads are checked against `tags`.
+    pub(super) fn cipher_base(
+        &self,
+        cipher: Box<dyn RangeCipher>,
+        start: u64,
+        len: u64,
+        tags: BlockTags,
+        kind: &'static str,
+    ) -> Base {
+        self.meter.add(BlockTags::memory_for(len));
+        Base::Cipher(Box::new(CipherBase { cipher, start, len, held: Held::Tags(Box::new(tags)), kind }))
+    }
+
+    /// NovusPack v1 framing on a random-access source: the tag computed in one pass; nothing
+    /// is released unless it matches.
+    pub(super) async fn verify_v1(&self, key: Key, deadline: Option<Duration>) -> Result<Base> {
+        let stored = self.source.stored_len().unwrap_or(0);
+        if stored < V1_OVERHEAD {
+            return Err(err(ErrorCode::Truncated, "v1 data is shorter than its nonce and tag"));
+        }
+        let len = stored - V1_OVERHEAD;
+        if len > V1_MAX_CIPHERTEXT {
+            return Err(v1_too_large());
+        }
+        let mut nonce = [0u8; V1_NONCE_LEN];
+        self.read_exact_at(0, &mut nonce).await?;
+        let mut verifier = V1Verifier::new(&key, &nonce);
+        let tags = self.verify_pass(V1_NONCE_LEN as u64, len, deadline, |piece| verifier.update(piece), None).await?;
         let mut tag = [0u8; TAG_LEN];
         self.read_exact_at(stored - TAG_LEN as u64, &mut tag).await?;
         verifier.finish(&tag)?;
-        self.meter.add(tags_memory);
-        Ok(V1Base { key, nonce, len, held: V1Held::Tags(Box::new(tags)) })
+        Ok(self.cipher_base(Box::new(V1Cipher { key, nonce }), V1_NONCE_LEN as u64, len, tags, "v1"))
     }
 
     /// A sequential v1 source is read whole (within the memory limit, or a bounded default),
     /// verified and decrypted.
-    pub(super) async fn buffer_v1(&self, st: &mut SeqState, key: Key, deadline: Option<Duration>) -> Result<V1Base> {
+    pub(super) async fn buffer_v1(&self, st: &mut SeqState, key: Key, deadline: Option<Duration>) -> Result<Base> {
         let limit = match self.config.memory_limit {
             0 => DEFAULT_V1_BUFFER_LIMIT,
             limit => limit,
@@ -210,6 +271,13 @@ impl<S: Source, D: ChunkDecoder> FileStream<S, D> {
         data.drain(..range.start);
         st.report(&self.meter);
         self.meter.add(data.capacity() as u64);
-        Ok(V1Base { key, nonce, len: data.len() as u64, held: V1Held::Plaintext(data) })
+        let cipher = Box::new(V1Cipher { key, nonce });
+        Ok(Base::Cipher(Box::new(CipherBase {
+            cipher,
+            start: V1_NONCE_LEN as u64,
+            len: data.len() as u64,
+            held: Held::Plaintext(data),
+            kind: "v1",
+        })))
     }
 }

@@ -12,10 +12,17 @@
 //! layout's [`SeqCodec`]; random layouts have none.
 
 use super::base::Base;
+use super::sequential::EndChecks;
 use super::FormatInfo;
 use crate::core::compress::{CompressedFormat, Inflater};
 use crate::core::crypto::Key;
+#[cfg(feature = "nvpk")]
+use crate::core::nvpk::{Compression, EntryDecoder};
 use crate::core::sealed::{Opener, SealedIndex};
+
+/// The largest decoder window (zstd's) a stream without a memory limit allows.
+#[cfg(feature = "nvpk")]
+const DEFAULT_WINDOW_LIMIT: u64 = 128 * 1024 * 1024;
 
 pub(super) enum Layout {
     Random(RandomLayout),
@@ -34,6 +41,8 @@ pub(super) struct SeqLayout {
     pub(super) codec: SeqCodec,
     /// Where the decoder's input comes from.
     pub(super) input: SeqInput,
+    /// Checks of the whole output (and input) made when it is read in order to the end.
+    pub(super) end_checks: Option<Box<dyn EndChecks>>,
 }
 
 /// The decoder a sequential layout needs.
@@ -45,6 +54,9 @@ pub(super) enum SeqCodec {
     Sealed { chunk_size: usize, encrypted: bool, compressed: bool },
     /// gzip, zlib or raw deflate.
     Inflate(CompressedFormat),
+    /// A NovusPack entry's compression, producing exactly `output_limit` bytes.
+    #[cfg(feature = "nvpk")]
+    Entry { compression: Compression, output_limit: u64, window_limit: u64, input_len: u64 },
 }
 
 pub(super) enum SeqInput {
@@ -59,6 +71,8 @@ pub(super) enum SeqDecoder {
     Passthrough,
     Opener(Box<Opener>),
     Inflater(Box<Inflater>),
+    #[cfg(feature = "nvpk")]
+    Entry(Box<EntryDecoder>),
 }
 
 impl SeqDecoder {
@@ -74,14 +88,27 @@ impl SeqDecoder {
                 SeqDecoder::Opener(Box::new(opener))
             }
             SeqCodec::Inflate(format) => SeqDecoder::Inflater(Box::new(Inflater::new(format))),
+            #[cfg(feature = "nvpk")]
+            SeqCodec::Entry { compression, output_limit, window_limit, input_len } => {
+                SeqDecoder::entry(compression, output_limit, window_limit, input_len)
+            }
         }
+    }
+
+    /// A package entry's decoder of `input_len` stored bytes into at most `output_limit`.
+    #[cfg(feature = "nvpk")]
+    pub(super) fn entry(compression: Compression, output_limit: u64, window_limit: u64, input_len: u64) -> SeqDecoder {
+        // Without a memory limit, a decoder window (zstd's) may not exceed this.
+        let window = if window_limit == 0 { DEFAULT_WINDOW_LIMIT } else { window_limit };
+        SeqDecoder::Entry(Box::new(EntryDecoder::new(compression, output_limit, window, Some(input_len))))
     }
 }
 
 impl SeqLayout {
     /// True if a backward seek can restart the decoder from the start of its input.
     pub(super) fn restartable(&self) -> bool {
-        matches!(self.input, SeqInput::Base(_)) && matches!(self.codec, SeqCodec::Inflate(_))
+        matches!(self.input, SeqInput::Base(_))
+            && !matches!(self.codec, SeqCodec::Passthrough | SeqCodec::Sealed { .. })
     }
 
     /// Plaintext bytes per sealed chunk, for sealed data.
@@ -123,7 +150,7 @@ impl Layout {
                 stored_size,
             },
             Layout::Random(RandomLayout::Direct(base)) => plain(base.kind().into(), false, base.is_encrypted()),
-            Layout::Sequential(SeqLayout { codec, input }) => {
+            Layout::Sequential(SeqLayout { codec, input, .. }) => {
                 let encrypted_base = matches!(input, SeqInput::Base(base) if base.is_encrypted());
                 match codec {
                     SeqCodec::Passthrough => plain("plain".into(), false, false),
@@ -143,6 +170,8 @@ impl Layout {
                         };
                         plain(kind, true, encrypted_base)
                     }
+                    #[cfg(feature = "nvpk")]
+                    SeqCodec::Entry { .. } => plain("entry".into(), true, encrypted_base),
                 }
             }
         }

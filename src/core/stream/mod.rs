@@ -18,6 +18,8 @@
 mod base;
 mod buffers;
 mod decoder;
+#[cfg(feature = "nvpk")]
+mod entry;
 mod indexed;
 #[cfg(not(target_arch = "wasm32"))]
 mod io;
@@ -29,11 +31,15 @@ mod sink;
 mod source;
 
 pub use decoder::{ChunkDecoder, ChunkRequest, DecodeSession, Decoded, LocalDecoder};
+#[cfg(feature = "nvpk")]
+pub use entry::EntryOpen;
 #[cfg(not(target_arch = "wasm32"))]
 pub use io::default_pool;
 pub use sink::{ByteSink, ChunkBytes, ChunkData, LocalChunk};
 #[cfg(not(target_arch = "wasm32"))]
 pub use source::FileSource;
+#[cfg(any(test, feature = "hazmat"))]
+pub use source::MutableSource;
 pub use source::{MemorySource, ReadSource, Source};
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -45,7 +51,10 @@ use self::buffers::{Buf, Drawn};
 use self::indexed::IndexedState;
 use self::layout::{Layout, RandomLayout};
 use self::memory::memory_limit;
-use self::sequential::SeqState;
+use self::open::Plan;
+#[cfg(feature = "nvpk")]
+use self::sequential::EndChecks;
+use self::sequential::{SeqState, WholeCheck};
 use self::sink::{ChunkStore, DecodedChunk};
 use super::clock::SharedClock;
 use super::config::{StreamConfig, DEFAULT_READAHEAD_LIMIT};
@@ -152,6 +161,18 @@ pub struct FileStream<S: Source, D: ChunkDecoder = LocalDecoder> {
     retention_limit: u64,
     /// Bytes kept behind the position for short backward seeks on sequential sources.
     lookback: u64,
+    /// Random-access layouts with checks of the whole stream (a package entry): where the
+    /// sequential reader has come in order from the start, and the checks fed so far.
+    in_order: Mutex<Option<InOrder>>,
+    /// What `format().kind` says whatever the layout ("entry" for a package entry).
+    kind: Option<&'static str>,
+}
+
+/// Checks fed the bytes a sequential reader read in order from the start.
+struct InOrder {
+    next: u64,
+    output: Box<dyn WholeCheck + Send + Sync>,
+    input: Option<Box<dyn WholeCheck + Send + Sync>>,
 }
 
 impl<S: Source, D: ChunkDecoder> std::fmt::Debug for FileStream<S, D> {
@@ -202,6 +223,32 @@ impl<S: Source, D: ChunkDecoder> FileStream<S, D> {
         clock: SharedClock,
         decoder: D,
     ) -> Result<Self> {
+        Self::open_planned(source, config, pool, clock, decoder, Plan::Detect).await
+    }
+
+    /// A stream over one NovusPack package entry: `source` holds the entry's stored bytes (a
+    /// window of the package at `entry.data_offset`), read as its record says (decrypted, then
+    /// decompressed, then checked).
+    #[cfg(feature = "nvpk")]
+    pub async fn open_entry(
+        source: S,
+        entry: EntryOpen,
+        config: StreamConfig,
+        pool: Option<BufferPool>,
+        clock: SharedClock,
+        decoder: D,
+    ) -> Result<Self> {
+        Self::open_planned(source, config, pool, clock, decoder, Plan::Entry(Box::new(entry))).await
+    }
+
+    async fn open_planned(
+        source: S,
+        config: StreamConfig,
+        pool: Option<BufferPool>,
+        clock: SharedClock,
+        decoder: D,
+        plan: Plan,
+    ) -> Result<Self> {
         config.validate()?;
         // Under a memory limit the read buffer shrinks to leave room for chunks and windows.
         let mut buffer_size = config.effective_buffer_size();
@@ -224,13 +271,19 @@ impl<S: Source, D: ChunkDecoder> FileStream<S, D> {
             position: AtomicU64::new(0),
             retention_limit: DEFAULT_READAHEAD_LIMIT,
             lookback: buffer_size as u64,
+            in_order: Mutex::new(None),
+            kind: None,
             source,
             decoder,
             config,
         };
         let deadline = stream.deadline();
         let mut seq = stream.seq.try_lock().expect("a new stream is not locked");
-        let layout = stream.detect(&mut seq, deadline).await;
+        #[cfg(feature = "nvpk")]
+        if matches!(plan, Plan::Entry(_)) {
+            stream.kind = Some("entry");
+        }
+        let layout = stream.layout_for(plan, &mut seq, deadline).await;
         drop(seq);
         let layout = match layout {
             Ok(layout) => layout,
@@ -277,7 +330,11 @@ impl<S: Source, D: ChunkDecoder> FileStream<S, D> {
 
     /// What the stream found in its source.
     pub fn format(&self) -> FormatInfo {
-        self.layout.format(self.source.stored_len())
+        let mut format = self.layout.format(self.source.stored_len());
+        if let Some(kind) = self.kind {
+            format.kind = kind.into();
+        }
+        format
     }
 
     /// Reads from the position into `into`, moving the position; returns the bytes read,
@@ -569,10 +626,15 @@ impl<S: Source, D: ChunkDecoder> FileStream<S, D> {
     ) -> Result<usize> {
         let n = len.min(self.buffer_size);
         let read = match sink.as_slice_mut() {
-            Some(slice) => self.base_read_at(base, offset, &mut slice[at..at + n]).await?,
+            Some(slice) => {
+                let read = self.base_read_at(base, offset, &mut slice[at..at + n]).await?;
+                self.check_in_order(offset, &slice[at..at + read])?;
+                read
+            }
             None => {
                 let mut buf = self.buffer(n)?;
                 let read = self.base_read_at(base, offset, &mut buf[..n]).await?;
+                self.check_in_order(offset, &buf[..read])?;
                 sink.put(at, &buf[..read]);
                 read
             }
@@ -597,9 +659,39 @@ impl<S: Source, D: ChunkDecoder> FileStream<S, D> {
         if filled == 0 {
             return Ok(None);
         }
+        self.check_in_order(offset, &buf[..filled])?;
         self.count(|k| k.chunks_read += 1);
         let chunk = Arc::new(DecodedChunk { store: ChunkStore::Local(buf), len: filled });
         Ok(Some(ChunkBytes::Local(LocalChunk::new(chunk, 0..filled))))
+    }
+
+    /// Checks the whole stream, a random-access one, as it is read in order from the start.
+    #[cfg(feature = "nvpk")]
+    fn track_in_order(&self, checks: &dyn EndChecks) {
+        *lock(&self.in_order) = Some(InOrder { next: 0, output: checks.output(), input: checks.input() });
+    }
+
+    /// Feeds `bytes`, read at `offset`, to the in-order checks when they continue them; at
+    /// the end of the stream the checks decide (a mismatch fails this read).
+    fn check_in_order(&self, offset: u64, bytes: &[u8]) -> Result<()> {
+        let mut slot = lock(&self.in_order);
+        let Some(state) = slot.as_mut() else { return Ok(()) };
+        if state.next != offset || bytes.is_empty() {
+            return Ok(());
+        }
+        state.output.update(bytes);
+        if let Some(input) = state.input.as_mut() {
+            input.update(bytes);
+        }
+        state.next += bytes.len() as u64;
+        if Some(state.next) == self.size() {
+            let state = slot.take().expect("checked above");
+            if let Some(input) = state.input {
+                input.finish()?;
+            }
+            state.output.finish()?;
+        }
+        Ok(())
     }
 
     /// A base that ends before its known size is truncated.
@@ -731,3 +823,6 @@ fn closed() -> StreamError {
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests;
+
+#[cfg(all(test, feature = "nvpk", not(target_arch = "wasm32")))]
+mod entry_tests;

@@ -9,12 +9,31 @@ use super::layout::{Layout, RandomLayout, SeqCodec, SeqDecoder, SeqInput, SeqLay
 use super::sequential::SeqState;
 use super::{err, memory_limit, ChunkDecoder, ErrorCode, ErrorType, FileStream, Result, Source};
 use crate::core::compress::CompressedFormat;
-use crate::core::sealed::{ChunkCodec, Header, IndexLocation, SealedIndex, FOOTER_LEN, HEADER_LEN, MAGIC};
+use crate::core::sealed::MAX_HEADER_LEN;
+use crate::core::sealed::{ChunkCodec, Header, IndexLocation, SealedIndex, FOOTER_LEN, HEADER_LEN_V1, MAGIC};
 
 /// Bytes decoded at open to check that data guessed to be raw deflate is.
 const PRIME_BLOCK: usize = 1024;
 
+/// How a stream decides its layout.
+pub(super) enum Plan {
+    /// From the first bytes and the configuration.
+    Detect,
+    /// A NovusPack package entry (the source holds its stored bytes).
+    #[cfg(feature = "nvpk")]
+    Entry(Box<super::entry::EntryOpen>),
+}
+
 impl<S: Source, D: ChunkDecoder> FileStream<S, D> {
+    /// The layout `plan` asks for.
+    pub(super) async fn layout_for(&self, plan: Plan, st: &mut SeqState, deadline: Option<Duration>) -> Result<Layout> {
+        match plan {
+            Plan::Detect => self.detect(st, deadline).await,
+            #[cfg(feature = "nvpk")]
+            Plan::Entry(open) => self.entry_layout(st, *open, deadline).await,
+        }
+    }
+
     /// Decides the layout. A source that starts with the sealed magic is opened as sealed
     /// whatever the flags say (unless `raw`): sealed data is never read as if it were the file.
     pub(super) async fn detect(&self, st: &mut SeqState, deadline: Option<Duration>) -> Result<Layout> {
@@ -61,7 +80,7 @@ impl<S: Source, D: ChunkDecoder> FileStream<S, D> {
         let format = CompressedFormat::detect(&head);
         self.set_size(c.size);
         let input = if random { SeqInput::Base(Base::Stored) } else { SeqInput::Source };
-        Ok(self.sequential(st, SeqLayout { codec: SeqCodec::Inflate(format), input }))
+        Ok(self.sequential(st, SeqLayout { codec: SeqCodec::Inflate(format), input, end_checks: None }))
     }
 
     /// The stored bytes as they are: random access, or in order.
@@ -69,30 +88,32 @@ impl<S: Source, D: ChunkDecoder> FileStream<S, D> {
         if self.source.is_random_access() {
             Layout::Random(RandomLayout::Direct(Base::Stored))
         } else {
-            self.sequential(st, SeqLayout { codec: SeqCodec::Passthrough, input: SeqInput::Source })
+            self.sequential(st, SeqLayout { codec: SeqCodec::Passthrough, input: SeqInput::Source, end_checks: None })
         }
     }
 
     /// A sequential layout, with its decoder made in the sequential state.
-    fn sequential(&self, st: &mut SeqState, layout: SeqLayout) -> Layout {
+    pub(super) fn sequential(&self, st: &mut SeqState, layout: SeqLayout) -> Layout {
         st.decoder = SeqDecoder::new(layout.codec, self.config.key.clone(), self.config.is_encrypted);
+        st.start_checks(&layout);
         Layout::Sequential(layout)
     }
 
-    /// The first [`HEADER_LEN`] stored bytes (fewer if the source is shorter). A sequential
-    /// source keeps them in its input buffer, where the decoder (or the window) takes them.
+    /// The first [`MAX_HEADER_LEN`] stored bytes (enough for any version's sealed header;
+    /// fewer if the source is shorter). A sequential source keeps them in its input buffer,
+    /// where the decoder (or the window) takes them.
     async fn peek_head(&self, st: &mut SeqState, deadline: Option<Duration>) -> Result<Vec<u8>> {
         if self.source.is_random_access() {
-            let mut head = vec![0u8; HEADER_LEN];
+            let mut head = vec![0u8; MAX_HEADER_LEN];
             let n = self.source.read_at(0, &mut head).await?;
             self.count(|k| k.stored_bytes_read += n as u64);
             head.truncate(n);
             Ok(head)
         } else {
-            self.fill_input_to(&SeqInput::Source, &mut st.input, HEADER_LEN, deadline).await?;
+            self.fill_input_to(&SeqInput::Source, &mut st.input, MAX_HEADER_LEN, deadline).await?;
             st.report(&self.meter);
             let pending = st.input.pending();
-            Ok(pending[..pending.len().min(HEADER_LEN)].to_vec())
+            Ok(pending[..pending.len().min(MAX_HEADER_LEN)].to_vec())
         }
     }
 
@@ -102,12 +123,12 @@ impl<S: Source, D: ChunkDecoder> FileStream<S, D> {
         let c = &self.config;
         let key =
             c.key.clone().ok_or_else(|| err(ErrorCode::KeyRequired, "the data is encrypted: a key is required"))?;
-        let v1 = if self.source.is_random_access() {
+        let base = if self.source.is_random_access() {
             self.verify_v1(key, deadline).await
         } else {
             self.buffer_v1(st, key, deadline).await
         };
-        let v1 = v1.map_err(|e| {
+        let base = base.map_err(|e| {
             if e.code() == ErrorCode::AuthFailed {
                 err(
                     ErrorCode::AuthFailed,
@@ -118,7 +139,6 @@ impl<S: Source, D: ChunkDecoder> FileStream<S, D> {
                 e
             }
         })?;
-        let base = Base::V1(Box::new(v1));
         self.set_size(base.len());
         if !c.is_compressed {
             return Ok(Layout::Random(RandomLayout::Direct(base)));
@@ -127,7 +147,10 @@ impl<S: Source, D: ChunkDecoder> FileStream<S, D> {
         let n = self.base_read_at(&base, 0, &mut first).await?;
         let format = CompressedFormat::detect(&first[..n]);
         self.set_size(c.size);
-        Ok(self.sequential(st, SeqLayout { codec: SeqCodec::Inflate(format), input: SeqInput::Base(base) }))
+        Ok(self.sequential(
+            st,
+            SeqLayout { codec: SeqCodec::Inflate(format), input: SeqInput::Base(base), end_checks: None },
+        ))
     }
 
     async fn open_indexed(&self, head: &[u8]) -> Result<Layout> {
@@ -137,29 +160,49 @@ impl<S: Source, D: ChunkDecoder> FileStream<S, D> {
             .ok_or_else(|| err(ErrorCode::ReadFailed, "random-access source without a length"))?;
         let mut footer = [0u8; FOOTER_LEN];
         let footer_at = stored_len.saturating_sub(FOOTER_LEN as u64);
-        let n = if stored_len >= (HEADER_LEN + FOOTER_LEN) as u64 {
+        let n = if stored_len >= (HEADER_LEN_V1 + FOOTER_LEN) as u64 {
             self.source.read_at(footer_at, &mut footer).await?
         } else {
             0
         };
         self.count(|k| k.stored_bytes_read += n as u64);
-        let location =
-            IndexLocation::locate(head, &footer[..n], stored_len, self.config.key.as_ref(), self.config.is_encrypted)?;
+        // Checks the key commitment (a wrong key fails here) and the footer against the file's
+        // geometry before anything is allocated from it.
+        let location = IndexLocation::locate(
+            head,
+            &footer[..n.min(FOOTER_LEN)],
+            stored_len,
+            self.config.key.as_ref(),
+            self.config.is_encrypted,
+        )?;
         let (index_offset, index_len) = location.index_range();
+        // Loading holds the record and the chunk offsets at once.
+        let peak = location.memory_peak();
         let limit = self.config.memory_limit;
-        if limit > 0 && index_len as u64 > limit {
-            return Err(memory_limit(limit, index_len as u64, "the sealed index"));
+        if limit > 0 && peak > limit {
+            return Err(memory_limit(limit, peak, "the sealed index (its record and the chunk offsets)"));
         }
-        let mut record = vec![0u8; index_len];
-        self.meter.add(index_len as u64);
+        let mut record = Vec::new();
+        record
+            .try_reserve_exact(index_len)
+            .map_err(|_| err(ErrorCode::MemoryLimit, format!("no memory for the sealed index ({index_len} bytes)")))?;
+        record.resize(index_len, 0);
+        self.meter.add(peak);
         let read = self.source.read_at(index_offset, &mut record).await;
-        self.meter.sub(index_len as u64);
-        let read = read?;
-        self.count(|k| k.stored_bytes_read += read as u64);
-        if read != index_len {
-            return Err(err(ErrorCode::Truncated, "the source ended inside the sealed index"));
-        }
-        let index = SealedIndex::load(location, &mut record)?;
+        let index = match read {
+            Ok(read) => {
+                self.count(|k| k.stored_bytes_read += read as u64);
+                if read == index_len {
+                    SealedIndex::load(location, &mut record)
+                } else {
+                    Err(err(ErrorCode::Truncated, "the source ended inside the sealed index"))
+                }
+            }
+            Err(e) => Err(e),
+        };
+        drop(record);
+        self.meter.sub(peak);
+        let index = index?;
         self.meter.add(index.memory_bytes() as u64);
         self.set_size(Some(index.total_len()));
         Ok(Layout::Random(RandomLayout::Indexed(index)))
@@ -167,7 +210,8 @@ impl<S: Source, D: ChunkDecoder> FileStream<S, D> {
 
     fn open_sequential_sealed(&self, st: &mut SeqState, head: &[u8]) -> Result<Layout> {
         let header = Header::parse(head)?;
-        // Check key / encryption expectations now rather than at the first read.
+        // Check key / encryption expectations now rather than at the first read (from version
+        // 2, the key commitment: a wrong key fails here, before any chunk).
         ChunkCodec::new(header.clone(), self.config.key.as_ref()).map(drop)?;
         if self.config.is_encrypted && !header.encrypted {
             return Err(err(ErrorCode::NotEncrypted, "encryption was expected but the sealed data is not encrypted"));
@@ -177,7 +221,7 @@ impl<S: Source, D: ChunkDecoder> FileStream<S, D> {
             encrypted: header.encrypted,
             compressed: header.compressed,
         };
-        Ok(self.sequential(st, SeqLayout { codec, input: SeqInput::Source }))
+        Ok(self.sequential(st, SeqLayout { codec, input: SeqInput::Source, end_checks: None }))
     }
 
     /// Decodes the first block of a sequential layout at open: a sealed source's first chunk

@@ -48,11 +48,25 @@ impl Window {
         }
     }
 
-    fn reset(&mut self, start: u64) {
+    pub(super) fn reset(&mut self, start: u64) {
         self.buf.clear();
         self.head = 0;
         self.start = start;
     }
+}
+
+/// A check of a whole stream of bytes, fed them in order and decided at the end (a package
+/// entry's CRC-32s and SHA-256).
+pub(super) trait WholeCheck {
+    fn update(&mut self, bytes: &[u8]);
+    fn finish(self: Box<Self>) -> Result<()>;
+}
+
+/// Makes the checks of a layout read in order to its end: of its output and, optionally, of
+/// its input (fresh ones at every restart from the start).
+pub(super) trait EndChecks: Send + Sync {
+    fn output(&self) -> Box<dyn WholeCheck + Send + Sync>;
+    fn input(&self) -> Option<Box<dyn WholeCheck + Send + Sync>>;
 }
 
 /// Stored bytes waiting for a decoder: `buf[pos..len]`.
@@ -63,7 +77,9 @@ pub(super) struct InputBuf {
     pub(super) len: usize,
     pub(super) eof: bool,
     /// Next offset of a random-access base to read, for decoders over one.
-    cursor: u64,
+    pub(super) cursor: u64,
+    /// Checks every input byte, in order from the first, when the layout asks.
+    pub(super) check: Option<Box<dyn WholeCheck + Send + Sync>>,
 }
 
 impl InputBuf {
@@ -83,6 +99,11 @@ pub(super) struct SeqState {
     pub(super) window: Window,
     pub(super) input: InputBuf,
     pub(super) done: bool,
+    /// Checks every output byte, in order from the first, when the layout asks.
+    pub(super) output_check: Option<Box<dyn WholeCheck + Send + Sync>>,
+    /// Where decoding can start besides the beginning (a zstd entry's frames).
+    #[cfg(feature = "nvpk")]
+    pub(super) frames: super::entry::FrameStarts,
     window_gauge: Gauge,
     input_gauge: Gauge,
 }
@@ -95,6 +116,9 @@ impl SeqState {
             window: Window::default(),
             input: InputBuf::default(),
             done: false,
+            output_check: None,
+            #[cfg(feature = "nvpk")]
+            frames: super::entry::FrameStarts::default(),
             window_gauge: Gauge::default(),
             input_gauge: Gauge::default(),
         }
@@ -109,7 +133,14 @@ impl SeqState {
         self.window = Window::default();
         self.input = InputBuf::default();
         self.decoder = SeqDecoder::Passthrough;
+        self.output_check = None;
         self.report(meter);
+    }
+
+    /// Starts the checks of `layout` (at open, and at each restart from the start).
+    pub(super) fn start_checks(&mut self, layout: &SeqLayout) {
+        self.output_check = layout.end_checks.as_ref().map(|c| c.output());
+        self.input.check = layout.end_checks.as_ref().and_then(|c| c.input());
     }
 }
 
@@ -149,11 +180,15 @@ impl<S: Source, D: ChunkDecoder> FileStream<S, D> {
                 return Ok(n);
             }
             if offset < st.window.start {
-                self.restart(layout, st)?;
+                self.restart(layout, st, offset)?;
                 continue;
             }
             if st.done {
                 return Ok(0);
+            }
+            #[cfg(feature = "nvpk")]
+            if self.skip_to_frame(layout, st, offset) {
+                continue;
             }
             let keep_from = if moving || layout.restartable() { offset } else { offset.min(st.position) };
             st.window.discard_before(keep_from.saturating_sub(self.lookback));
@@ -180,14 +215,22 @@ impl<S: Source, D: ChunkDecoder> FileStream<S, D> {
         Ok(())
     }
 
-    fn restart(&self, layout: &SeqLayout, st: &mut SeqState) -> Result<()> {
+    /// Restarts decoding for a read at `target` before the window: from the start, or from
+    /// the nearest known frame before `target` (a zstd entry).
+    fn restart(&self, layout: &SeqLayout, st: &mut SeqState, target: u64) -> Result<()> {
         if !layout.restartable() {
             return Err(not_seekable(st.position, st.window.start));
         }
+        #[cfg(feature = "nvpk")]
+        if self.restart_at_frame(layout, st, target) {
+            return Ok(());
+        }
+        let _ = target;
         st.decoder = SeqDecoder::new(layout.codec, self.config.key.clone(), self.config.is_encrypted);
         st.window.reset(0);
         st.input = InputBuf { buf: std::mem::take(&mut st.input.buf), ..InputBuf::default() };
         st.done = false;
+        st.start_checks(layout);
         Ok(())
     }
 
@@ -217,7 +260,8 @@ impl<S: Source, D: ChunkDecoder> FileStream<S, D> {
                 "keeping the bytes between the position and a read ahead of it on a sequential source",
             ));
         }
-        let SeqState { decoder, window, input, .. } = &mut *st;
+        let SeqState { decoder, window, input, output_check, .. } = &mut *st;
+        let from = window.buf.len();
         let done = match decoder {
             SeqDecoder::Passthrough => {
                 // Read into a pooled buffer (counted like every other layout's), then keep it.
@@ -270,9 +314,45 @@ impl<S: Source, D: ChunkDecoder> FileStream<S, D> {
                 input.pos += p.consumed;
                 p.done || (at_end && p.produced == 0)
             }
+            #[cfg(feature = "nvpk")]
+            SeqDecoder::Entry(entry) => {
+                self.ensure_input(&layout.input, input, deadline).await?;
+                let at_end = input.exhausted();
+                let len = window.buf.len();
+                window.buf.resize(len + block, 0);
+                let p = match entry.update(input.pending(), &mut window.buf[len..]) {
+                    Ok(p) => p,
+                    Err(e) => {
+                        window.buf.truncate(len);
+                        return Err(e);
+                    }
+                };
+                window.buf.truncate(len + p.produced);
+                if at_end && p.produced == 0 {
+                    entry.finish()?;
+                }
+                self.count(|k| {
+                    k.decompressed_bytes += p.produced as u64;
+                    k.chunks_read += u64::from(p.produced > 0);
+                });
+                input.pos += p.consumed;
+                at_end && p.produced == 0
+            }
         };
+        if let Some(check) = output_check.as_mut() {
+            check.update(&window.buf[from..]);
+        }
         if done && !matches!(decoder, SeqDecoder::Passthrough) {
             self.expect_end(&layout.input, input, window.end(), deadline).await?;
+        }
+        if done {
+            // Read in order to the end: the whole-stream checks decide now.
+            if let Some(check) = input.check.take() {
+                check.finish()?;
+            }
+            if let Some(check) = output_check.take() {
+                check.finish()?;
+            }
         }
         st.done = done;
         st.report(&self.meter);
@@ -293,6 +373,8 @@ impl<S: Source, D: ChunkDecoder> FileStream<S, D> {
             }
             SeqCodec::Passthrough => self.config.size.or(self.source.stored_len()),
             SeqCodec::Inflate(_) => self.config.size,
+            #[cfg(feature = "nvpk")]
+            SeqCodec::Entry { .. } => None,
         };
         if let Some(declared) = declared {
             if end > declared || (st.done && end != declared) {
@@ -363,6 +445,9 @@ impl<S: Source, D: ChunkDecoder> FileStream<S, D> {
                 SeqInput::Base(base) => {
                     let n = self.base_read_at(base, input.cursor, &mut input.buf[len..]).await?;
                     input.cursor += n as u64;
+                    if let Some(check) = input.check.as_mut() {
+                        check.update(&input.buf[len..len + n]);
+                    }
                     n
                 }
                 SeqInput::Source => {

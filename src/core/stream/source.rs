@@ -66,6 +66,48 @@ impl Source for MemorySource {
     }
 }
 
+/// Bytes behind a lock that a test changes after a stream opened them (a file edited on disk, a
+/// caller's buffer): random access. For this crate's tests and the fuzz targets only.
+#[cfg(any(test, feature = "hazmat"))]
+#[derive(Clone, Debug)]
+pub struct MutableSource(pub Arc<Mutex<Vec<u8>>>);
+
+#[cfg(any(test, feature = "hazmat"))]
+impl MutableSource {
+    /// A source over these bytes.
+    pub fn new(data: Vec<u8>) -> Self {
+        MutableSource(Arc::new(Mutex::new(data)))
+    }
+
+    /// Changes the bytes.
+    pub fn change(&self, f: impl FnOnce(&mut Vec<u8>)) {
+        f(&mut self.0.lock().unwrap());
+    }
+}
+
+#[cfg(any(test, feature = "hazmat"))]
+impl Source for MutableSource {
+    fn stored_len(&self) -> Option<u64> {
+        Some(self.0.lock().unwrap().len() as u64)
+    }
+
+    fn is_random_access(&self) -> bool {
+        true
+    }
+
+    async fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize> {
+        let data = self.0.lock().unwrap();
+        let start = usize::try_from(offset).unwrap_or(usize::MAX).min(data.len());
+        let n = buf.len().min(data.len() - start);
+        buf[..n].copy_from_slice(&data[start..start + n]);
+        Ok(n)
+    }
+
+    async fn read_next(&self, _buf: &mut [u8]) -> Result<usize> {
+        Err(not_sequential())
+    }
+}
+
 /// Any `std::io::Read` (a pipe, a socket, stdin): sequential.
 #[derive(Debug)]
 pub struct ReadSource<R> {

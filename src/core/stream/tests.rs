@@ -841,7 +841,10 @@ fn a_decoder_reads_ahead_of_a_sequential_reader_and_starts_each_chunk_once() {
     assert_eq!(started, (0..41).collect::<Vec<_>>());
     let s = stream.stats();
     assert_eq!(s.chunks_read, 41);
-    assert_eq!(s.decrypted_bytes, sealed.len() as u64 - 48 - 24 - (16 + 41 * 4 + 16) - 41 * 20);
+    assert_eq!(
+        s.decrypted_bytes,
+        sealed.len() as u64 - crate::core::sealed::HEADER_LEN as u64 - 24 - (16 + 41 * 4 + 16) - 41 * 20
+    );
     assert!(stream.decoder.cancelled.lock().unwrap().is_empty());
     assert!(stream.indexed.read_ahead.lock().unwrap().is_empty(), "nothing is left in flight at the end");
 }
@@ -872,7 +875,7 @@ fn read_at_does_not_read_ahead_and_seek_and_close_cancel_what_is_in_flight() {
 fn decoder_errors_are_the_chunks_errors() {
     let data = noise(10 * 4096, 8);
     let mut sealed = seal(&data, Some(key()), None, 4096);
-    sealed[48 + 3 * (4 + 4096 + 16) + 100] ^= 1; // inside chunk 3
+    sealed[crate::core::sealed::HEADER_LEN + 3 * (4 + 4096 + 16) + 100] ^= 1; // inside chunk 3
     let stream = open_decoded(&sealed, Some(key()), 3, 0);
     let e = read_all(&stream).unwrap_err();
     assert_eq!((e.code(), e.context().chunk), (ErrorCode::AuthFailed, Some(3)));
@@ -948,31 +951,6 @@ fn a_memory_limit_too_small_says_the_smallest_that_works() {
     let stream =
         open(TestSource::random(sealed), StreamConfig { memory_limit: needed, ..StreamConfig::new() }).unwrap();
     assert_eq!(read_all(&stream).unwrap().len(), 300_000, "the limit it names is enough");
-}
-
-/// Bytes behind a lock that a test can change after the stream opened them.
-struct MutableSource(Arc<Mutex<Vec<u8>>>);
-
-impl Source for MutableSource {
-    fn stored_len(&self) -> Option<u64> {
-        Some(self.0.lock().unwrap().len() as u64)
-    }
-
-    fn is_random_access(&self) -> bool {
-        true
-    }
-
-    async fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize> {
-        let data = self.0.lock().unwrap();
-        let start = (offset as usize).min(data.len());
-        let n = buf.len().min(data.len() - start);
-        buf[..n].copy_from_slice(&data[start..start + n]);
-        Ok(n)
-    }
-
-    async fn read_next(&self, _buf: &mut [u8]) -> Result<usize> {
-        unreachable!("random access only")
-    }
 }
 
 #[test]

@@ -4,7 +4,10 @@ import * as lib from 'novuspack-stream';
 import { poolCases } from '../pool-suite.mjs';
 import { runCases } from './run-cases.mjs';
 
-const expectTransport = self.crossOriginIsolated ? 'shared' : 'message';
+// Shared memory where the page can make it (WebKitGTK's MiniBrowser is cross-origin isolated
+// but has no SharedArrayBuffer: the pool must pick 'message' there).
+const sharable = self.crossOriginIsolated && typeof SharedArrayBuffer !== 'undefined';
+const expectTransport = sharable ? 'shared' : 'message';
 const env = {
   transport: 'auto',
   expectTransport,
