@@ -7,8 +7,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { Duplex, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { availableParallelism, cpus, loadavg } from 'node:os';
-import { performance } from 'node:perf_hooks';
+import { availableParallelism, cpus } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
@@ -22,7 +21,6 @@ import * as lib from 'novuspack-stream';
 import { benchData, dataDir } from './corpus.mjs';
 import { check } from './harness.mjs';
 import { corpusStream, runCases } from './cases.mjs';
-import { runPoolCases } from './pool.mjs';
 import { runPackageCases } from './packages.mjs';
 import { benchPackage } from './package-data.mjs';
 import { remoteGroups } from './remote-groups.mjs';
@@ -73,26 +71,20 @@ const groups = await runCases(
   },
   (line) => console.error(line),
 );
+// The pool's groups run in a process of their own (bench/pool-process.mjs says why).
 groups.push(
-  ...(await runPoolCases(
-    {
-      lib,
-      corpus,
-      quick,
-      only,
-      // The calling thread's busy time: event-loop utilisation, in ms.
-      busy: () => performance.eventLoopUtilization().active,
-      settle: async () => {
-        globalThis.gc?.();
-        await new Promise((resolve) => setTimeout(resolve, 0));
-      },
-      load: () =>
-        `load average ${loadavg()
-          .map((l) => l.toFixed(2))
-          .join(' / ')} on ${availableParallelism()} cores`,
-    },
-    (line) => console.error(line),
-  )),
+  ...JSON.parse(
+    execFileSync(
+      process.execPath,
+      [
+        '--expose-gc',
+        join(root, 'bench', 'pool-process.mjs'),
+        ...(quick ? ['--quick'] : []),
+        ...(only ? ['--only', only] : []),
+      ],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 * 1024 * 1024 },
+    ),
+  ),
 );
 groups.push(
   ...(await runPackageCases(

@@ -2,7 +2,8 @@
 // reused while their recipe holds (a stamp file), plus the server that serves them: the
 // benchmark plaintext (corpus.bin repeated to 256 MiB; 8 MiB with `quick`) sealed with deflate
 // and ChaCha20-Poly1305, the same plaintext as an AES-256 entry of a zip (zip.js), and 1 GiB of
-// incompressible bytes sealed (16 MiB with `quick`). Node only.
+// incompressible bytes sealed (16 MiB with `quick`), and a NovusPack package of 1,000 entries
+// (4 KiB pieces of the corpus, zstd; 100 with `quick`). Node only.
 import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -66,11 +67,13 @@ export async function remoteData({ quick = false } = {}) {
   const streamSize = quick ? 8 * MiB : 256 * MiB;
   const bigSize = quick ? 16 * MiB : 1024 * MiB;
   const stamp = join(dir, 'remote.json');
-  const want = { streamSize, bigSize, corpus: corpus.length, version: 1 };
+  const entries = quick ? 100 : 1000;
+  const want = { streamSize, bigSize, entries, corpus: corpus.length, version: 2 };
   const paths = {
     stream: join(dir, 'remote-stream.sealed'),
     zip: join(dir, 'remote-stream.zip'),
     big: join(dir, 'remote-big.sealed'),
+    package: join(dir, 'remote-many.nvpk'),
   };
   const fresh =
     existsSync(stamp) && JSON.stringify(JSON.parse(readFileSync(stamp, 'utf8')).want) === JSON.stringify(want);
@@ -84,6 +87,12 @@ export async function remoteData({ quick = false } = {}) {
       bigSize,
       false,
     );
+    const pieces = Array.from({ length: entries }, (_, i) => ({
+      path: `/assets/${String(i).padStart(4, '0')}.bin`,
+      source: corpus.slice(i * 4096, (i + 1) * 4096),
+      compression: 'zstd',
+    }));
+    await writeStream(paths.package, lib.writePackage(pieces));
     writeFileSync(stamp, JSON.stringify({ want }));
   }
   const entry = (name, path, plainSize) => ({ name, path, plainSize, storedSize: statSync(path).size });
@@ -93,13 +102,14 @@ export async function remoteData({ quick = false } = {}) {
       stream: entry('remote-stream.sealed', paths.stream, streamSize),
       zip: entry('remote-stream.zip', paths.zip, streamSize),
       big: entry('remote-big.sealed', paths.big, bigSize),
+      package: { ...entry('remote-many.nvpk', paths.package, entries * 4096), entries },
     },
   };
 }
 
 /**
- * Starts tests/js/http-server.mjs in a child process and registers the files: the stream and
- * zip files with 20 ms of latency per response, the big file without. Resolves to { url, stop }.
+ * Starts tests/js/http-server.mjs in a child process and registers the files: the stream, zip
+ * and package files with 20 ms of latency per response, the big file without. Resolves to { url, stop }.
  */
 export async function startRemoteServer(files) {
   const child = spawn(process.execPath, [join(root, 'tests', 'js', 'http-server.mjs')], {
@@ -119,5 +129,6 @@ export async function startRemoteServer(files) {
   await put(files.stream.name, files.stream.path, 20);
   await put(files.zip.name, files.zip.path, 20);
   await put(files.big.name, files.big.path, 0);
+  await put(files.package.name, files.package.path, 20);
   return { url, stop: () => child.kill() };
 }

@@ -60,6 +60,48 @@ export async function runRemoteCases(ctx, report) {
     };
   });
 
+  // ----- a package of many entries: requests and time to open it, then to read one entry -----
+  await run('remote: opening a package of many entries', async () => {
+    const { name, entries } = files.package;
+    const times = { open: [], entry: [] };
+    let counts = null;
+    for (let round = 0; round < runs + warmup; round++) {
+      const source = lib.httpSource(remote.url(name));
+      const before = (await remote.summary(name)).requests;
+      let t = performance.now();
+      const pkg = await lib.openPackage(source);
+      const open = performance.now() - t;
+      const opened = (await remote.summary(name)).requests - before;
+      check(pkg.entries.length === entries, `${pkg.entries.length} entries`);
+      t = performance.now();
+      const stream = await pkg.open(`/assets/${String(entries >> 1).padStart(4, '0')}.bin`);
+      check((await readToEnd(stream)) === 4096, 'the entry read');
+      const entry = performance.now() - t;
+      const read = (await remote.summary(name)).requests - before - opened;
+      pkg.close();
+      check(opened <= 4 && read <= 1, `open took ${opened} requests, one entry ${read}`);
+      if (round >= warmup) {
+        times.open.push(open);
+        times.entry.push(entry);
+      }
+      counts = { opened, read };
+    }
+    const p50 = (xs) => percentile(xs, 50);
+    return {
+      title: `remote: a package of ${entries} entries (zstd, 4 KiB each) opened over HTTP, the server adding 20 ms to every response`,
+      note: `median of ${runs} runs after ${warmup} warm-up; one round trip is at least 20 ms here`,
+      counts: [
+        {
+          name: 'openPackage (header, index, entry records)',
+          requests: counts.opened,
+          target: '≤ 4',
+          ms: p50(times.open),
+        },
+        { name: 'reading one entry after open', requests: counts.read, target: '≤ 1', ms: p50(times.entry) },
+      ],
+    };
+  });
+
   // ----- readAt latency against a round trip plus one chunk decode -----
   await run('remote: readAt 4 KiB latency', async () => {
     const n = quick ? 10 : 60;

@@ -53,6 +53,22 @@ function table(group) {
       `| ${fmt(l.p50, 2)} ms | ${fmt(l.p99, 2)} ms | ${fmt(l.max, 2)} ms | ${fmt(l.oneChunkMs, 2)} ms | ${(l.p50 / l.oneChunkMs).toFixed(2)}× | ${fmt(l.sequentialMBps)} |`,
     );
   }
+  if (group.counts) {
+    const timed = group.counts.some((c) => c.ms !== undefined);
+    lines.push(`| | requests | target |${timed ? ' time |' : ''}`, `|---|--:|--:|${timed ? '--:|' : ''}`);
+    for (const c of group.counts)
+      lines.push(`| ${c.name} | ${c.requests} | ${c.target} |${timed ? ` ${fmt(c.ms, 1)} ms |` : ''}`);
+  }
+  if (group.remoteLatency) {
+    const l = group.remoteLatency;
+    lines.push(
+      '| readAt 4 KiB p50 | p99 | requests per readAt | one round trip | one chunk decode | p50 ÷ (round trip + decode) |',
+      '|--:|--:|--:|--:|--:|--:|',
+    );
+    lines.push(
+      `| ${fmt(l.p50, 2)} ms | ${fmt(l.p99, 2)} ms | ${fmt(l.requestsPerReadAt, 2)} | ${fmt(l.roundTripMs, 2)} ms | ${fmt(l.decodeMs, 2)} ms | ${l.ratio.toFixed(2)}× |`,
+    );
+  }
   if (group.memory) {
     const m = group.memory;
     lines.push('| peak buffered by the stream | wasm memory before → after |', '|--:|--:|');
@@ -61,11 +77,11 @@ function table(group) {
   if (group.process) {
     const m = group.process;
     lines.push(
-      '| idle process RSS | peak RSS | growth | wasm memory | peak buffered by the stream |',
-      '|--:|--:|--:|--:|--:|',
+      '| idle process RSS | peak RSS | growth | JS heap + ArrayBuffers growth | wasm memory | peak buffered by the stream |',
+      '|--:|--:|--:|--:|--:|--:|',
     );
     lines.push(
-      `| ${bytes(m.idleRss)} | ${bytes(m.peakRss)} | ${bytes(m.rssGrowth)} | ${bytes(m.wasmMemory)} | ${bytes(m.peakBufferedBytes)} |`,
+      `| ${bytes(m.idleRss)} | ${bytes(m.peakRss)} | ${bytes(m.rssGrowth)} | ${m.jsGrowth === undefined ? '–' : bytes(m.jsGrowth)} | ${bytes(m.wasmMemory)} | ${m.peakBufferedBytes === null || m.peakBufferedBytes === undefined ? '–' : bytes(m.peakBufferedBytes)} |`,
     );
   }
   if (group.sizes) {

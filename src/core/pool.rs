@@ -180,11 +180,20 @@ impl<T: Copy + Default + Send + 'static> std::fmt::Debug for PooledBuffer<T> {
 
 impl<T: Copy + Default + Send + 'static> Drop for PooledBuffer<T> {
     fn drop(&mut self) {
+        // A buffer may have held plaintext: it is cleared before it is reused or freed.
+        clear(&mut self.data);
         if let Some(inner) = self.pool.upgrade() {
             let data = std::mem::take(&mut self.data);
             inner.release(self.id, self.class, self.access_count, data);
         }
     }
+}
+
+/// Overwrites `data` with zeroes (the default), in a way the compiler keeps even when the
+/// memory is freed next.
+fn clear<T: Copy + Default>(data: &mut [T]) {
+    data.fill(T::default());
+    std::hint::black_box(&*data);
 }
 
 impl<T: Copy + Default + Send + 'static> BufferPool<T> {
@@ -442,6 +451,18 @@ mod tests {
             let c = size_class(len, usize::MAX);
             assert!(c >= len && (c <= 256 || c * 4 <= len * 5 + 4 * 256), "{len} -> {c}");
         }
+    }
+
+    #[test]
+    fn a_returned_buffer_comes_back_cleared() {
+        let (pool, _) = pool_with(BufferConfig::default());
+        let mut a = pool.get(1000).unwrap();
+        a.fill(0xA5);
+        let id = a.id();
+        pool.put(a).unwrap();
+        let b = pool.get(1000).unwrap();
+        assert_eq!(b.id(), id, "the same buffer");
+        assert!(b.iter().all(|&x| x == 0), "what it held is gone");
     }
 
     #[test]

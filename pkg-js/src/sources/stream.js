@@ -1,5 +1,5 @@
 // A ReadableStream as a byte source: in order only, through a BYOB reader when the stream is a
-// byte stream (its buffer reused from one read to the next), else the default reader.
+// byte stream (into a buffer of the size asked, no queue copy), else the default reader.
 import { errorOf, readFailed } from '../errors.js';
 import { toBytes } from './to-bytes.js';
 
@@ -8,7 +8,6 @@ export class StreamSource {
   #size;
   #reader = null;
   #byob = false;
-  #buffer = null;
   #leftover = null;
   #done = false;
 
@@ -47,10 +46,11 @@ export class StreamSource {
     const reader = this.#getReader();
     try {
       if (this.#byob) {
-        const buffer = this.#buffer && this.#buffer.byteLength >= max ? this.#buffer : new ArrayBuffer(max);
-        const { done, value } = await reader.read(new Uint8Array(buffer, 0, max));
+        // A fresh buffer each time, never the last one again: a BYOB read detaches the buffer it
+        // is given, and a caller may still be copying the previous piece (the engine copies in a
+        // later microtask, and concurrent reads of a Blob queue one after another).
+        const { done, value } = await reader.read(new Uint8Array(new ArrayBuffer(max), 0, max));
         if (done) return this.#end();
-        this.#buffer = value.buffer;
         return value;
       }
       for (;;) {

@@ -12,6 +12,7 @@ use std::time::Duration;
 use proptest::prelude::*;
 
 use super::*;
+use crate::core::block_tags::TAG_BLOCK;
 use crate::core::clock::ManualClock;
 use crate::core::config::BufferConfig;
 use crate::core::crypto::{v1_encrypt_with_nonce, Key};
@@ -971,7 +972,10 @@ fn v1_bytes_changed_after_verification_are_an_error_never_plaintext() {
     block_on(stream.read_at(&mut buf, 10)).unwrap();
     assert_eq!(&buf[..], &data[10..1010]);
     // Every read size and position around the changed block fails; none returns its bytes.
-    for (offset, len) in [(150_000u64, 1usize), (131_072, 65_536), (100_000, 100_000), (196_607, 2)] {
+    let block = 150_500 / TAG_BLOCK as u64 * TAG_BLOCK as u64;
+    for (offset, len) in
+        [(150_500u64, 1usize), (block, TAG_BLOCK), (100_000, 100_000), (block + TAG_BLOCK as u64 - 1, 2)]
+    {
         let mut out = vec![0u8; len];
         assert!(block_on(stream.read_at(&mut out, offset)).is_err(), "{offset}+{len}");
     }

@@ -137,13 +137,25 @@ export function poolSessionCases(lib, env) {
       const { sealed } = await sealedFile(key, 64 * 1024, 20, 5);
       const stream = await pool.open(new Blob([sealed]), { key });
       await collect(stream.readable());
-      // The subkey (FORMAT.md: HKDF-SHA256 of the key with the header's salt).
+      // The subkey (FORMAT.md §2: HKDF-SHA256 of the key with the header's salt, version 2 label).
       const salt = sealed.slice(24, 40);
       const ikm = await crypto.subtle.importKey('raw', key, 'HKDF', false, ['deriveBits']);
-      const info = new TextEncoder().encode('novuspack-stream v1 chunk key');
-      const subkey = new Uint8Array(
-        await crypto.subtle.deriveBits({ name: 'HKDF', hash: 'SHA-256', salt, info }, ikm, 256),
+      const derive = async (label) =>
+        new Uint8Array(
+          await crypto.subtle.deriveBits(
+            { name: 'HKDF', hash: 'SHA-256', salt, info: new TextEncoder().encode(label) },
+            ikm,
+            256,
+          ),
+        );
+      assert.equal(sealed[8], 2, 'a version 2 file');
+      // The same derivation gives the header's key commitment: the subkey below is the real one.
+      assert.bytes(
+        await derive('novuspack-stream v2 key commitment'),
+        sealed.slice(40, 72),
+        'the derivation matches the header',
       );
+      const subkey = await derive('novuspack-stream v2 chacha20-poly1305 chunk key');
       const buffers = pool[Symbol.for('novuspack-stream.sharedMemory')]();
       if (pool.transport === 'shared') assert.ok(buffers.length > 0, 'the shared transport has shared memory');
       const contains = (buffer, needle) => {
